@@ -1,0 +1,62 @@
+"""Shared pieces of the command layer: options, error handling, output."""
+
+from __future__ import annotations
+
+import functools
+import json
+import sys
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import click
+from rich.console import Console
+from rich.text import Text
+
+from envlock.errors import EXIT_BAD_INPUT, EnvlockError
+from envlock.project import Project
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+out = Console(soft_wrap=True)
+err = Console(stderr=True, soft_wrap=True)
+
+
+def project_option(f: F) -> F:
+    return click.option(
+        "--project", "project_dir", type=click.Path(file_okay=False), default=".",
+        show_default=True, help="Project directory holding profiles/, environment.template.yml, locks/.",
+    )(f)
+
+
+def json_option(f: F) -> F:
+    return click.option("--json", "as_json", is_flag=True, help="Print one JSON document for machines.")(f)
+
+
+def handles_errors(f: F) -> F:
+    """Turn EnvlockError into its message and exit code; Ctrl-C into exit 130. No tracebacks."""
+
+    @functools.wraps(f)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return f(*args, **kwargs)
+        except EnvlockError as exc:
+            err.print(Text.assemble(("error: ", "bold red"), str(exc)))
+            sys.exit(exc.exit_code)
+        except KeyboardInterrupt:
+            err.print("[bold red]interrupted[/]")
+            sys.exit(130)
+
+    return wrapper  # type: ignore[return-value]
+
+
+def open_project(project_dir: str) -> Project:
+    return Project.at(project_dir)
+
+
+def print_json(data: Any) -> None:
+    sys.stdout.write(json.dumps(data, indent=2, default=str) + "\n")
+
+
+def fail_usage(message: str) -> None:
+    err.print(Text.assemble(("error: ", "bold red"), message))
+    sys.exit(EXIT_BAD_INPUT)

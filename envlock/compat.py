@@ -1,0 +1,136 @@
+"""The TensorFlow compatibility table (``data/tensorflow.yml``) as typed, queryable data.
+
+Everything envlock knows about which TensorFlow goes with which Keras, Python, CUDA and
+platform is read from that file; callers ask questions here instead of writing ``if``s.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+from importlib import resources
+from typing import Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict
+
+Variant = Literal["cpu", "cuda", "metal"]
+DATA_FILE = "tensorflow.yml"
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class PythonRange(_Strict):
+    min: str
+    max: str
+
+    def allows(self, python: str) -> bool:
+        """True when the ``major.minor`` of ``python`` lies inside the range."""
+        return version_key(self.min) <= version_key(minor_of(python)) <= version_key(self.max)
+
+    def __str__(self) -> str:
+        return f"{self.min}–{self.max}"
+
+
+class KerasInfo(_Strict):
+    major: int
+    package: str
+    requirement: str
+
+
+class CondaForgeInfo(_Strict):
+    cuda: list[str]
+    cudnn_major: int
+    python: PythonRange
+    keras: str
+    estimator: str | None
+    platforms: list[str]
+
+
+class Release(_Strict):
+    """One TensorFlow minor line, e.g. 2.16 (2.16.1, 2.16.2)."""
+
+    line: str
+    versions: list[str]
+    python: PythonRange
+    keras: KerasInfo
+    tf_keras: str | None
+    estimator: str | None
+    cuda: str
+    cudnn: str
+    pip_and_cuda: bool
+    macos_arm64: Literal["none", "shim", "native"]
+    macos_x86_64: bool
+    conda_forge: CondaForgeInfo | None
+    breaking: list[str]
+    source: str
+
+    @property
+    def cuda_major(self) -> int:
+        return int(self.cuda.split(".")[0])
+
+    @property
+    def cudnn_major(self) -> int:
+        return int(self.cudnn.split(".")[0])
+
+
+class CompatTable(_Strict):
+    schema_: int = 1
+    metal_plugin: dict[str, str]
+    pip_packages: dict[str, dict[str, str]]
+    variant_platforms: dict[str, list[str]]
+    releases: list[Release]
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    def release(self, version: str) -> Release | None:
+        """The release line a concrete or partial version (``2.16.2``, ``2.16``) belongs to."""
+        line = minor_of(version)
+        return next((r for r in self.releases if r.line == line), None)
+
+    def newest(self) -> Release:
+        return max(self.releases, key=lambda r: version_key(r.line))
+
+    def breaking_between(self, old: str, new: str) -> list[tuple[str, str]]:
+        """(line, change) for every line after ``old``'s up to and including ``new``'s."""
+        lo, hi = sorted((version_key(minor_of(old)), version_key(minor_of(new))))
+        return [
+            (r.line, change)
+            for r in sorted(self.releases, key=lambda r: version_key(r.line))
+            if lo < version_key(r.line) <= hi
+            for change in r.breaking
+        ]
+
+
+def data_bytes() -> bytes:
+    """Raw bytes of the data file; part of every lock's input hash."""
+    return resources.files("envlock.data").joinpath(DATA_FILE).read_bytes()
+
+
+@lru_cache(maxsize=1)
+def table() -> CompatTable:
+    raw = yaml.safe_load(data_bytes())
+    raw["schema_"] = raw.pop("schema", 1)
+    return CompatTable.model_validate(raw)
+
+
+_NUM = re.compile(r"\d+")
+
+
+def version_key(version: str) -> tuple[int, ...]:
+    """A sortable key from the leading numeric components (``2.15.0.post1`` -> (2, 15, 0))."""
+    parts: list[int] = []
+    for piece in version.split("."):
+        m = _NUM.match(piece)
+        if not m:
+            break
+        parts.append(int(m.group()))
+    return tuple(parts)
+
+
+def minor_of(version: str) -> str:
+    """``2.16.2`` -> ``2.16``; ``3.11.*`` -> ``3.11``."""
+    key = version_key(version.lstrip("=<>!~ "))
+    return ".".join(str(p) for p in key[:2])

@@ -1,0 +1,331 @@
+"""Profiles: the typed schema, loading with clear errors, and the overlay on the template.
+
+A profile describes one kind of target machine.  ``load_profile`` validates it (schema and
+TensorFlow/Keras/Python/platform compatibility, from ``compat``); ``render`` overlays it on
+``environment.template.yml`` and derives the TensorFlow specs, giving a ``LockSpec``.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from pathlib import Path
+from typing import Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from envlock import compat
+from envlock.errors import InputError
+from envlock.project import Project
+
+KNOWN_PLATFORMS = (
+    "linux-64", "linux-aarch64", "linux-ppc64le", "osx-64", "osx-arm64", "win-64", "noarch",
+)
+LEGACY_KERAS_VAR = "TF_USE_LEGACY_KERAS"
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class TensorFlowSpec(_Strict):
+    version: str = Field(description='conda-style version of TensorFlow, one minor line, e.g. "2.21.*"')
+    source: Literal["pip", "conda"] = "pip"
+    variant: Literal["cpu", "cuda", "metal"] = "cpu"
+
+
+class VerifySettings(_Strict):
+    """What the verifier expects on the target machine."""
+
+    device: Literal["cpu", "gpu", "metal"] = "cpu"
+    cpu_features: list[str] = []
+    min_gflops: float | None = None
+    bench: bool = True
+    timeout_s: float = 300.0
+
+
+class Profile(_Strict):
+    name: str
+    description: str = ""
+    platforms: list[str]
+    channels: list[str] | None = None
+    python: str
+    tensorflow: TensorFlowSpec
+    keras: str
+    virtual_packages: dict[str, dict[str, str]] = {}
+    conda: list[str] = []
+    pip: list[str] = []
+    env_vars: dict[str, str] = {}
+    verify: VerifySettings = VerifySettings()
+
+    @field_validator("platforms")
+    @classmethod
+    def _known_platforms(cls, value: list[str]) -> list[str]:
+        if not value:
+            raise ValueError("at least one platform is required, e.g. [linux-64]")
+        for p in value:
+            if p not in KNOWN_PLATFORMS:
+                close = difflib.get_close_matches(p, KNOWN_PLATFORMS, n=1)
+                hint = f" (did you mean '{close[0]}'?)" if close else ""
+                raise ValueError(f"unknown platform '{p}'{hint}; known: {', '.join(KNOWN_PLATFORMS)}")
+        return value
+
+    # --- derived facts -------------------------------------------------------------
+    @property
+    def release(self) -> compat.Release:
+        rel = compat.table().release(self.tensorflow.version)
+        assert rel is not None  # guaranteed by check_compatibility at load time
+        return rel
+
+    @property
+    def keras_major(self) -> int:
+        return _spec_major(self.keras)
+
+    @property
+    def uses_legacy_keras(self) -> bool:
+        """Keras 2 on a TensorFlow whose tf.keras is Keras 3: tf-keras + TF_USE_LEGACY_KERAS."""
+        return self.keras_major == 2 and self.release.keras.major == 3
+
+    @property
+    def activation_vars(self) -> dict[str, str]:
+        env = dict(self.env_vars)
+        if self.uses_legacy_keras:
+            env[LEGACY_KERAS_VAR] = "1"
+        return env
+
+
+class LockSpec(BaseModel):
+    """What a lock is computed from: the template with one profile laid over it."""
+
+    name: str
+    channels: list[str]
+    platforms: list[str]
+    conda_specs: list[str]
+    pip_specs: dict[str, list[str]]
+    virtual_packages: dict[str, dict[str, str]]
+    env_vars: dict[str, str]
+
+
+# --- loading ---------------------------------------------------------------------------
+
+def _yaml_file(path: Path, what: str) -> dict:
+    try:
+        data = yaml.safe_load(path.read_text())
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        at = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        raise InputError(f"{path}: is not valid YAML{at} ({getattr(exc, 'problem', exc)}). Fix the syntax of this {what}.") from None
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read this {what} ({exc.strerror}).") from None
+    if not isinstance(data, dict):
+        raise InputError(f"{path}: a {what} must be a YAML mapping of fields, not {type(data).__name__}.")
+    return data
+
+
+def _explain(path: Path, exc: ValidationError, model: type[BaseModel]) -> InputError:
+    lines = []
+    for err in exc.errors():
+        loc = ".".join(str(p) for p in err["loc"]) or "(top level)"
+        if err["type"] == "extra_forbidden":
+            field = str(err["loc"][-1])
+            known = _field_names(model, err["loc"][:-1])
+            close = difflib.get_close_matches(field, known, n=1)
+            fix = f"did you mean '{close[0]}'?" if close else f"known fields here: {', '.join(known)}"
+            lines.append(f"field '{loc}' is not a profile field ({fix})")
+        elif err["type"] == "missing":
+            lines.append(f"field '{loc}' is required")
+        else:
+            lines.append(f"field '{loc}': {err['msg']}")
+    return InputError(f"{path}: invalid profile — " + "; ".join(lines) + ". Fix these fields and run again.")
+
+
+def _field_names(model: type[BaseModel], loc: tuple) -> list[str]:
+    for part in loc:
+        info = model.model_fields.get(str(part))
+        ann = getattr(info, "annotation", None)
+        if isinstance(ann, type) and issubclass(ann, BaseModel):
+            model = ann
+        else:
+            return []
+    return list(model.model_fields)
+
+
+def load_profile(project: Project, name: str) -> Profile:
+    path = project.require_profile(name)
+    return load_profile_file(path)
+
+
+def load_profile_file(path: Path) -> Profile:
+    data = _yaml_file(path, "profile")
+    try:
+        profile = Profile.model_validate(data)
+    except ValidationError as exc:
+        raise _explain(path, exc, Profile) from None
+    if profile.name != path.stem:
+        raise InputError(
+            f"{path}: field 'name' is '{profile.name}' but the file is {path.name}; "
+            f"a profile's name must equal its file's stem — set name: {path.stem} or rename the file."
+        )
+    problems = check_compatibility(profile)
+    if problems:
+        raise InputError(f"{path}: impossible combination — " + "; ".join(problems) + ".")
+    return profile
+
+
+# --- compatibility (every fact from compat data) ---------------------------------------
+
+_MAJOR = re.compile(r"(\d+)")
+
+
+def _spec_major(spec: str) -> int:
+    m = _MAJOR.search(spec)
+    if not m:
+        raise InputError(f"cannot read a version from '{spec}'")
+    return int(m.group(1))
+
+
+def _spec_floor(spec: str) -> tuple[int, ...]:
+    """The smallest version a simple spec admits ('3.5.*' -> (3, 5); '>=3.10' -> (3, 10))."""
+    m = re.search(r"\d+(?:\.\d+)*", spec)
+    return compat.version_key(m.group()) if m else ()
+
+
+def check_compatibility(profile: Profile) -> list[str]:
+    """Every reason, from the compatibility data, why this profile cannot be satisfied."""
+    table = compat.table()
+    tf = profile.tensorflow
+    rel = table.release(tf.version)
+    if rel is None:
+        lines = ", ".join(r.line for r in table.releases)
+        return [f"field 'tensorflow.version' '{tf.version}' is not a TensorFlow line envlock knows ({lines}); pin one minor line, e.g. \"{table.newest().line}.*\""]
+    out: list[str] = []
+    # Python
+    py_range = rel.python
+    if tf.source == "conda":
+        if rel.conda_forge is None:
+            cf = [r.line for r in table.releases if r.conda_forge]
+            return [f"field 'tensorflow.source' is conda but conda-forge has no TensorFlow {rel.line} (newest there: {cf[-1]}); use source: pip or version \"{cf[-1]}.*\""]
+        py_range = rel.conda_forge.python
+    if not py_range.allows(profile.python):
+        out.append(f"field 'python' {profile.python} is outside what TensorFlow {rel.line} ({tf.source}) supports: Python {py_range}")
+    # Keras
+    kmajor = profile.keras_major
+    if kmajor == 3 and rel.keras.major == 2:
+        out.append(f"field 'keras' asks for Keras 3 but tf.keras is Keras 2 up to TensorFlow 2.15 (TensorFlow {rel.line} pins keras {rel.keras.requirement}); use keras: \"2.*\" or TensorFlow 2.16+")
+    elif kmajor == 2 and rel.keras.major == 3 and rel.tf_keras is None:
+        out.append(f"field 'keras' asks for Keras 2 but TensorFlow {rel.line} has no matching tf-keras")
+    elif kmajor not in (2, 3):
+        out.append(f"field 'keras' major {kmajor} is not a Keras TensorFlow can use (2 or 3)")
+    elif kmajor == rel.keras.major == 3 and _spec_floor(profile.keras) < _spec_floor(rel.keras.requirement)[: len(_spec_floor(profile.keras))]:
+        out.append(f"field 'keras' {profile.keras} is older than TensorFlow {rel.line} requires (keras {rel.keras.requirement})")
+    # Variant and platforms
+    allowed = table.variant_platforms[tf.variant]
+    for plat in profile.platforms:
+        if plat not in allowed:
+            out.append(f"field 'platforms' has {plat} but a {tf.variant} TensorFlow exists only for {', '.join(allowed)}")
+            continue
+        if tf.source == "pip":
+            if plat not in table.pip_packages[tf.variant]:
+                out.append(f"field 'platforms' has {plat} but PyPI has no {tf.variant} TensorFlow wheel for it")
+            elif plat == "osx-arm64" and rel.macos_arm64 == "none":
+                out.append(f"TensorFlow {rel.line} has no macOS arm64 wheel on PyPI (use 2.13+)")
+            elif plat == "osx-64" and not rel.macos_x86_64:
+                out.append(f"TensorFlow {rel.line} has no macOS x86_64 wheel (the last is 2.16)")
+        elif rel.conda_forge is not None and plat not in rel.conda_forge.platforms:
+            out.append(f"conda-forge builds TensorFlow {rel.line} only for {', '.join(rel.conda_forge.platforms)}, not {plat}")
+    if tf.variant == "cuda" and tf.source == "pip" and not rel.pip_and_cuda:
+        out.append(f"tensorflow[and-cuda] exists from 2.14; TensorFlow {rel.line} has no pip CUDA route — use source: conda")
+    if tf.variant == "metal" and rel.line not in table.metal_plugin:
+        out.append(f"no tensorflow-metal release pairs with TensorFlow {rel.line}")
+    if tf.variant == "cuda" and tf.source == "conda":
+        for plat in profile.platforms:
+            if "__cuda" not in profile.virtual_packages.get(plat, {}):
+                out.append(f"field 'virtual_packages.{plat}.__cuda' is required for a conda CUDA build (the driver's CUDA version, e.g. \"12.4\"); without it the solver cannot pick a CUDA build")
+    for plat in profile.virtual_packages:
+        if plat not in profile.platforms:
+            out.append(f"field 'virtual_packages' names {plat}, which is not in 'platforms'")
+    return out
+
+
+# --- rendering: template + profile -> LockSpec -----------------------------------------
+
+def _pip_version(spec: str) -> str:
+    """conda-style version spec -> PEP 440 ('2.21.*' -> '==2.21.*', '2.21.0' -> '==2.21.0')."""
+    spec = spec.strip()
+    if spec[0] in "<>=!~":
+        return spec
+    return f"=={spec}"
+
+
+def tensorflow_specs(profile: Profile, platform: str) -> tuple[list[str], list[str]]:
+    """(conda specs, pip specs) that deliver the profile's TensorFlow on one platform."""
+    tf, rel, table = profile.tensorflow, profile.release, compat.table()
+    conda: list[str] = []
+    pip: list[str] = []
+    if tf.source == "conda":
+        build = "cuda*" if tf.variant == "cuda" else "cpu*"
+        conda.append(f"tensorflow {tf.version} {build}")
+        if tf.variant == "cuda":
+            assert rel.conda_forge is not None
+            majors = sorted({c.split(".")[0] for c in rel.conda_forge.cuda})
+            conda.append(f"cuda-version {majors[-1]}.*")
+        if profile.uses_legacy_keras:
+            conda.append(f"tf-keras {rel.tf_keras}.*")
+        elif rel.keras.major == 3:
+            conda.append(f"keras {profile.keras}")
+    else:
+        pip.append(f"{table.pip_packages[tf.variant][platform]}{_pip_version(tf.version)}")
+        if tf.variant == "metal":
+            pip.append(f"tensorflow-metal{_pip_version(table.metal_plugin[rel.line])}")
+        if profile.uses_legacy_keras:
+            pip.append(f"tf-keras=={rel.tf_keras}.*")
+        elif rel.keras.major == 3:
+            pip.append(f"keras{_pip_version(profile.keras)}")
+    return conda, pip
+
+
+def load_template(project: Project) -> dict:
+    path = project.template_path
+    if not path.is_file():
+        raise InputError(f"{path}: the shared template is missing. Create a plain environment.yml there (channels + dependencies).")
+    data = _yaml_file(path, "environment template")
+    deps = data.get("dependencies", [])
+    if not isinstance(deps, list):
+        raise InputError(f"{path}: field 'dependencies' must be a list of specs.")
+    for dep in deps:
+        if not isinstance(dep, str) and not (isinstance(dep, dict) and set(dep) == {"pip"}):
+            raise InputError(f"{path}: field 'dependencies' entry {dep!r} must be a spec string or a 'pip:' list.")
+    return data
+
+
+def _spec_name(spec: str) -> str:
+    return re.split(r"[\s=<>!~\[]", spec.strip(), maxsplit=1)[0].lower()
+
+
+def render(project: Project, profile: Profile) -> LockSpec:
+    template = load_template(project)
+    channels = profile.channels if profile.channels is not None else list(template.get("channels") or [])
+    if not channels:
+        raise InputError(f"{project.profile_path(profile.name)}: field 'channels' is empty and the template has none; name at least one channel.")
+    base_conda = [d for d in template.get("dependencies", []) if isinstance(d, str)]
+    base_pip = [p for d in template.get("dependencies", []) if isinstance(d, dict) for p in d["pip"]]
+    # The profile's python replaces the template's.
+    conda = [d for d in base_conda if _spec_name(d) != "python"] + [f"python {profile.python}"]
+    pip_specs: dict[str, list[str]] = {}
+    extra_conda: list[str] = []
+    for plat in profile.platforms:
+        c, p = tensorflow_specs(profile, plat)
+        extra_conda = c  # identical across platforms for the conda route
+        pip_specs[plat] = base_pip + p + list(profile.pip)
+    env_vars = dict(template.get("variables") or {})
+    env_vars.update(profile.activation_vars)
+    return LockSpec(
+        name=profile.name,
+        channels=channels,
+        platforms=list(profile.platforms),
+        conda_specs=conda + extra_conda + list(profile.conda),
+        pip_specs=pip_specs,
+        virtual_packages={p: dict(profile.virtual_packages.get(p, {})) for p in profile.platforms},
+        env_vars=env_vars,
+    )
