@@ -1,0 +1,1 @@
+"""A conda-compatible solver executable for conda-lock, answered by py-rattler."""

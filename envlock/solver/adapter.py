@@ -1,0 +1,170 @@
+"""The small part of conda's CLI that conda-lock calls, answered with py-rattler.
+
+conda-lock runs ``<exe> --version``, ``<exe> create --prefix P --dry-run --json
+--override-channels --channel URL ... SPECS`` (``install``/``update`` for ``--update`` against
+a fake prefix holding ``conda-meta/*.json``), ``<exe> list -p P --json`` and sometimes
+``<exe> info --json``, with ``CONDA_SUBDIR`` naming the target platform.  It reads
+``actions.FETCH`` (name, version, url, md5, sha256, depends).  Virtual packages arrive as one
+more local channel whose packages are all ``__*``; rattler wants them as virtual packages.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import sys
+from pathlib import Path
+from urllib.parse import unquote, urlparse
+
+ERROR_FILE_VAR = "ENVLOCK_SOLVER_ERROR_FILE"
+FAKE_VERSION = "conda 24.11.3"  # what --version reports; conda-lock only logs it
+
+
+def _parse(argv: list[str]) -> tuple[str, dict[str, object], list[str]]:
+    cmd, rest = argv[0], argv[1:]
+    opts: dict[str, object] = {"channels": []}
+    specs: list[str] = []
+    i = 0
+    while i < len(rest):
+        a = rest[i]
+        if a in ("-c", "--channel"):
+            opts["channels"].append(rest[i + 1])  # type: ignore[union-attr]
+            i += 2
+        elif a in ("-p", "--prefix", "-n", "--name"):
+            opts["prefix"] = rest[i + 1]
+            i += 2
+        elif a.startswith("-"):
+            opts[a.lstrip("-")] = True
+            i += 1
+        else:
+            specs.append(a)
+            i += 1
+    return cmd, opts, specs
+
+
+def _local_repodata(url: str, subdir: str) -> list[dict] | None:
+    """Packages of a file:// channel (all subdirs we care about), or None if not local."""
+    if not url.startswith("file://"):
+        return None
+    root = Path(unquote(urlparse(url).path))
+    records: list[dict] = []
+    for sd in (subdir, "noarch"):
+        f = root / sd / "repodata.json"
+        if f.is_file():
+            data = json.loads(f.read_text())
+            records += list((data.get("packages") or {}).values()) + list((data.get("packages.conda") or {}).values())
+    return records
+
+
+def _split_channels(urls: list[str], subdir: str) -> tuple[list[str], list]:
+    """(real channels, virtual packages): a local channel holding only __* packages is virtual."""
+    import rattler
+
+    channels: list[str] = []
+    virtual: list = []
+    for url in urls:
+        recs = _local_repodata(url, subdir)
+        if recs and all(r["name"].startswith("__") for r in recs):
+            for r in recs:
+                virtual.append(rattler.GenericVirtualPackage(
+                    rattler.PackageName(r["name"]), rattler.Version(str(r["version"])),
+                    rattler.BuildString(str(r.get("build", "0"))),
+                ))
+        else:
+            channels.append(url)
+    return channels, virtual
+
+
+def _action(rec) -> dict:  # rec: rattler.RepoDataRecord
+    url = str(rec.url)
+    return {
+        "name": rec.name.normalized,
+        "version": str(rec.version),
+        "build": str(rec.build),
+        "build_number": rec.build_number,
+        "channel": str(rec.channel) if rec.channel else url.rsplit("/", 2)[0],
+        "subdir": rec.subdir,
+        "fn": rec.file_name,
+        "url": url,
+        "md5": rec.md5.hex() if rec.md5 else "",
+        "sha256": rec.sha256.hex() if rec.sha256 else None,
+        "depends": list(rec.depends),
+        "constrains": list(rec.constrains),
+    }
+
+
+def _installed(prefix: str | None) -> list[dict]:
+    if not prefix:
+        return []
+    meta = Path(prefix) / "conda-meta"
+    return [json.loads(p.read_text()) for p in sorted(meta.glob("*.json"))] if meta.is_dir() else []
+
+
+async def _locked_records(channels: list[str], platform: str, installed: list[dict]) -> list:
+    """RepoDataRecords for what the fake prefix says is installed (preferences for --update)."""
+    import rattler
+
+    if not installed:
+        return []
+    wanted = {(d["name"], str(d["version"]), d["build"]) for d in installed}
+    found = await rattler.Gateway().query(
+        [rattler.Channel(c) for c in channels], [platform, "noarch"], [d["name"] for d in installed], recursive=False
+    )
+    return [r for per_channel in found for r in per_channel
+            if (r.name.normalized, str(r.version), str(r.build)) in wanted]
+
+
+async def _solve(cmd: str, opts: dict, specs: list[str]) -> dict:
+    import rattler
+
+    platform = os.environ.get("CONDA_SUBDIR") or str(rattler.Platform.current())
+    channels, virtual = _split_channels(list(opts["channels"]), platform)
+    installed = _installed(opts.get("prefix")) if cmd in ("install", "update") else []
+    locked = await _locked_records(channels, platform, installed) if installed else []
+    updating = {rattler.MatchSpec(s).name.normalized for s in specs}
+    keep = [r for r in locked if r.name.normalized not in updating]
+    all_specs = specs + [r.name.normalized for r in keep]
+    records = await rattler.solve(
+        sources=[rattler.Channel(c) for c in channels], specs=all_specs,
+        platforms=[platform, "noarch"], virtual_packages=virtual, locked_packages=keep,
+    )
+    before = {(d["name"], str(d["version"]), d["build"]) for d in installed}
+    actions = [_action(r) for r in records]
+    changed = [a for a in actions if (a["name"], a["version"], a["build"]) not in before]
+    return {"success": True, "dry_run": True, "prefix": opts.get("prefix"),
+            "actions": {"FETCH": changed, "LINK": changed}}
+
+
+def _fail(message: str) -> int:
+    path = os.environ.get(ERROR_FILE_VAR)
+    if path:
+        Path(path).write_text(message)
+    print(json.dumps({"success": False, "message": message, "error": message}))
+    return 1
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if not argv or argv[0] in ("--version", "-V"):
+        print(FAKE_VERSION)
+        return 0
+    cmd, opts, specs = _parse(argv)
+    if cmd == "list":
+        print(json.dumps(_installed(opts.get("prefix"))))
+        return 0
+    if cmd in ("info", "config"):
+        print(json.dumps({"pkgs_dirs": [], "package cache": []}))
+        return 0
+    if cmd not in ("create", "install", "update"):
+        return _fail(f"envlock's solver adapter does not implement '{cmd}'")
+    try:
+        result = asyncio.run(_solve(cmd, opts, specs))
+    except Exception as exc:  # the solver's own explanation goes back to conda-lock verbatim
+        return _fail(str(exc).strip() or type(exc).__name__)
+    print(json.dumps(result))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
