@@ -1,0 +1,50 @@
+"""Read any lockfile into one typed model (``Lockfile`` of ``LockedPackage``).
+
+The single reader every command uses (create, check, audit, diff).  One module per format:
+``unified`` (conda-lock ``conda-lock.yml``, every version seen in the wild, envlock's own
+locks) and ``explicit`` (``@EXPLICIT`` files).  Anything else is refused with an
+``InputError`` that names the file, the field and the fix — never a traceback.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from envlock.errors import InputError
+from envlock.lockfile.explicit import looks_explicit, parse_explicit
+from envlock.lockfile.model import LockedPackage, Lockfile, Manager
+from envlock.lockfile.unified import load_yaml, looks_unified, parse_unified
+
+__all__ = ["LockedPackage", "Lockfile", "Manager", "parse_conda_lock_v1", "read_lockfile"]
+
+
+def parse_conda_lock_v1(path: Path, data: dict) -> Lockfile:
+    """Kept for callers of the first reader; any conda-lock unified mapping is accepted."""
+    return parse_unified(path, data)
+
+
+def read_lockfile(path: Path | str) -> Lockfile:
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise InputError(f"{path}: is not a text file; point envlock at a conda-lock.yml or an explicit .lock file.") from None
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read lockfile ({exc.strerror}); check the path.") from None
+    if looks_explicit(text):
+        return parse_explicit(path, text)
+    data = load_yaml(path, text)
+    if isinstance(data, dict) and "environments" in data and "packages" in data:
+        raise InputError(
+            f"{path}: looks like a pixi.lock (fields 'environments' and 'packages'), which envlock "
+            "does not read yet; export a conda-lock file or an explicit file from pixi instead."
+        )
+    if looks_unified(data):
+        return parse_unified(path, data)
+    if isinstance(data, dict) and "version" in data:
+        # Only a version and nothing else (mamba's bad_version fixture): say what is missing.
+        return parse_unified(path, data)
+    raise InputError(
+        f"{path}: is neither a conda-lock file (fields 'metadata' and 'package') nor an explicit "
+        "lockfile ('@EXPLICIT'). Point envlock at a conda-lock.yml or a <platform>.lock file."
+    )

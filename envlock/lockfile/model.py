@@ -1,0 +1,76 @@
+"""The one typed model every reader produces: a ``Lockfile`` of ``LockedPackage``s."""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Literal
+
+from pydantic import BaseModel
+
+Manager = Literal["conda", "pip"]
+
+# Hosts whose channel paths are shown by name (``conda-forge``, ``pkgs/main``), not by URL.
+_WELL_KNOWN_HOSTS = ("https://conda.anaconda.org/", "https://repo.anaconda.com/", "http://conda.anaconda.org/")
+
+
+class LockedPackage(BaseModel):
+    name: str
+    version: str
+    build: str = ""
+    manager: Manager = "conda"
+    platform: str
+    url: str = ""
+    sha256: str | None = None
+    md5: str | None = None
+    channel: str = ""
+    category: str = "main"
+    optional: bool = False
+    depends: dict[str, str] = {}
+
+    @property
+    def filename(self) -> str:
+        return self.url.rsplit("/", 1)[-1].split("#", 1)[0]
+
+    @property
+    def key(self) -> tuple[str, str, str]:
+        return (self.manager, self.platform, self.name)
+
+    @property
+    def channel_name(self) -> str:
+        """``conda-forge`` for ``https://conda.anaconda.org/conda-forge``; ``pypi`` for pip."""
+        for host in _WELL_KNOWN_HOSTS:
+            if self.channel.startswith(host):
+                return self.channel[len(host):]
+        return self.channel
+
+    def label(self) -> str:
+        """``tensorflow 2.16.2 cuda120py312h02ad488_0`` — how findings and diffs name a package."""
+        pip = " (pip)" if self.manager == "pip" else ""
+        return " ".join(p for p in (self.name, self.version, self.build) if p) + pip
+
+
+class Lockfile(BaseModel):
+    path: str
+    format: str
+    platforms: list[str]
+    packages: list[LockedPackage]
+    content_hash: dict[str, str] = {}
+    channels: list[str] = []
+
+    def for_platform(self, platform: str) -> list[LockedPackage]:
+        return [p for p in self.packages if p.platform == platform]
+
+    def by_platform(self) -> dict[str, list[LockedPackage]]:
+        """Every declared platform (even an empty one), then any platform only packages name."""
+        groups: dict[str, list[LockedPackage]] = {p: [] for p in self.platforms}
+        for pkg in self.packages:
+            groups.setdefault(pkg.platform, []).append(pkg)
+        return groups
+
+    def digest(self, platform: str | None = None) -> str:
+        """A stable hash of what would be installed (per platform, or all)."""
+        h = hashlib.sha256()
+        pkgs = self.for_platform(platform) if platform else self.packages
+        for p in sorted(pkgs, key=lambda p: (p.platform, p.manager, p.name, p.url)):
+            h.update(f"{p.platform}|{p.manager}|{p.name}|{p.version}|{p.build}|{p.url}|{p.sha256}|{p.md5}\n".encode())
+        return h.hexdigest()
