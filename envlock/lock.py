@@ -75,6 +75,11 @@ def lock_profile(
     if update and previous is None:
         raise InputError(f"{project.unified_lock_path(name)}: --update needs an existing lock; run `envlock lock --profile {name}` first.")
     update_names = {canonical(u) for u in update}
+    if previous is not None:
+        locked_names = {canonical(p["name"]) for p in previous["package"]}
+        unknown = sorted(u for u in update if canonical(u) not in locked_names)
+        if unknown:
+            raise InputError(f"{project.unified_lock_path(name)}: --update {' '.join(unknown)}: not in this lock; name packages the lock holds.")
     progress(f"{name}: solving conda packages for {', '.join(spec.platforms)}")
     lock = solve_conda(spec, previous_lock=previous, update=list(update), conda_exe=conda_exe, source=source)
     result = LockResult(profile=name, platforms=spec.platforms)
@@ -92,6 +97,8 @@ def lock_profile(
         lock["package"].extend(pip_entries(plat, pins))
         result.conda_packages[plat] = sum(1 for p in lock["package"] if p["platform"] == plat and p.get("manager", "conda") == "conda")
         result.pip_packages[plat] = len(pins)
+    # Name the real inputs, not the temporary environment.yml conda-lock was handed.
+    lock["metadata"]["sources"] = [f"profiles/{name}.yml", "environment.template.yml"]
     ih = input_hash(spec)
     lock_bytes = dump_lock(lock)
     explicit = {plat: explicit_text(name, plat, lock, ih) for plat in spec.platforms}

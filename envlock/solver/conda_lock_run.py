@@ -54,7 +54,7 @@ def solve_conda(
         env_file = tmp / "environment.yml"
         env_file.write_text(yaml.safe_dump({
             "name": spec.name, "channels": spec.channels, "platforms": spec.platforms,
-            "dependencies": spec.conda_specs,
+            "dependencies": spec.conda_specs + _update_specs(spec, previous_lock, update),
         }, sort_keys=False))
         vp_file = tmp / "virtual-packages.yml"
         vp_file.write_text(yaml.safe_dump({"subdirs": {
@@ -85,6 +85,16 @@ def solve_conda(
             else:
                 os.environ[ERROR_FILE_VAR] = old
         return yaml.safe_load(lock_file.read_text())
+
+
+def _update_specs(spec: LockSpec, previous_lock: dict | None, update: list[str]) -> list[str]:
+    """conda-lock updates only packages named by a top-level spec; a dependency named in
+    --update joins the specs (unconstrained) for this solve so it can move too."""
+    if not previous_lock:
+        return []
+    top = {s.split()[0].lower() for s in spec.conda_specs}
+    locked = {p["name"] for p in previous_lock.get("package", []) if p.get("manager", "conda") == "conda"}
+    return [name for name in update if name in locked and name.lower() not in top]
 
 
 def _explain_failure(source: Path, spec: LockSpec, error_file: Path, log: str, exc: BaseException) -> str:
