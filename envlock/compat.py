@@ -76,12 +76,42 @@ class Release(_Strict):
         return int(self.cudnn.split(".")[0])
 
 
+class CudaRuntime(_Strict):
+    minor_must_match: bool = False
+
+
+class CondaBuildMarkers(_Strict):
+    cuda: str
+    gpu: list[str]
+    cpu: list[str]
+    unmarked_cpu_channels: list[str]
+
+
+class AuditFacts(_Strict):
+    """Package roles and build conventions ``envlock audit`` reads locks with."""
+
+    distributions: list[str]
+    build_carriers: list[str]
+    estimator: str
+    tensorboard: str
+    keras: str
+    tf_keras: str
+    metal_plugin: str
+    gpu_intent_packages: list[str]
+    gpu_selectors: dict[str, str]
+    cuda_runtime: dict[str, CudaRuntime]
+    cudnn: list[str]
+    conda_builds: CondaBuildMarkers
+    pip_builds: dict[str, dict[str, str]]
+
+
 class CompatTable(_Strict):
     schema_: int = 1
     metal_plugin: dict[str, str]
     pip_packages: dict[str, dict[str, str]]
     variant_platforms: dict[str, list[str]]
     releases: list[Release]
+    audit: AuditFacts | None = None
 
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
@@ -89,6 +119,13 @@ class CompatTable(_Strict):
         """The release line a concrete or partial version (``2.16.2``, ``2.16``) belongs to."""
         line = minor_of(version)
         return next((r for r in self.releases if r.line == line), None)
+
+    def first_keras3_line(self) -> str:
+        """The first line whose ``tf.keras`` is Keras 3 (2.16)."""
+        return min((r.line for r in self.releases if r.keras.major == 3), key=version_key)
+
+    def oldest(self) -> Release:
+        return min(self.releases, key=lambda r: version_key(r.line))
 
     def newest(self) -> Release:
         return max(self.releases, key=lambda r: version_key(r.line))
