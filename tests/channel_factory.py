@@ -37,10 +37,16 @@ class PackageSpec:
     track_features: str = ""
     fmt: str = "tar.bz2"  # or "conda"
     noarch: str | None = None
+    # paths (keys of ``files``) whose contents hold PREFIX_PLACEHOLDER, replaced at link time
+    text_prefix_files: list[str] = field(default_factory=list)
 
     @property
     def filename(self) -> str:
         return f"{self.name}-{self.version}-{self.build}.{self.fmt}"
+
+
+# conda-build's placeholder: 255 characters so binary replacement has room; text only here.
+PREFIX_PLACEHOLDER = "/opt/anaconda1anaconda2anaconda3" + "_placehold" * 22
 
 
 def _tarinfo(name: str, data: bytes, mode: int = 0o644) -> tarfile.TarInfo:
@@ -63,7 +69,8 @@ def _info_files(spec: PackageSpec) -> dict[str, bytes]:
     if spec.track_features:
         index["track_features"] = spec.track_features
     paths = [
-        {"_path": p, "path_type": "hardlink", "sha256": hashlib.sha256(d).hexdigest(), "size_in_bytes": len(d)}
+        {"_path": p, "path_type": "hardlink", "sha256": hashlib.sha256(d).hexdigest(), "size_in_bytes": len(d),
+         **({"prefix_placeholder": PREFIX_PLACEHOLDER, "file_mode": "text"} if p in spec.text_prefix_files else {})}
         for p, d in sorted(spec.files.items())
     ] + [{"_path": p, "path_type": "softlink"} for p in sorted(spec.symlinks)]
     all_paths = sorted([*spec.files, *spec.symlinks])

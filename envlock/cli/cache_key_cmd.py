@@ -1,0 +1,46 @@
+"""``envlock cache-key``: a stable CI cache key from the lock content of one platform."""
+
+from __future__ import annotations
+
+import click
+
+from envlock.cli._common import (
+    handles_errors,
+    json_option,
+    open_project,
+    print_json,
+    project_option,
+)
+
+KEY_VERSION = "v1"
+
+
+@click.command("cache-key")
+@click.option("--profile", "name", required=True, help="Profile name (profiles/NAME.yml).")
+@click.option("--platform", default=None, help="Conda platform [default: this machine's].")
+@project_option
+@json_option
+@handles_errors
+def command(name: str, platform: str | None, project_dir: str, as_json: bool) -> None:
+    """Print envlock-<profile>-<platform>-<hash of what the lock installs there>. It changes
+    exactly when the packages for that platform change; use it to key the package cache
+    (ENVLOCK_CACHE_DIR) in CI."""
+    from envlock.create import host_platform
+    from envlock.create.cache import cache_root
+    from envlock.errors import InputError
+    from envlock.lockfile import read_lockfile
+
+    project = open_project(project_dir)
+    project.require_profile(name)
+    plat = platform or host_platform()
+    path = project.unified_lock_path(name)
+    if not path.exists():
+        raise InputError(f"{path}: no lock for profile {name}; run `envlock lock --profile {name}` and commit it.")
+    lock = read_lockfile(path)
+    if plat not in lock.platforms:
+        raise InputError(f"{path}: this lock covers {', '.join(lock.platforms)}, not {plat}; pass --platform.")
+    key = f"envlock-{KEY_VERSION}-{name}-{plat}-{lock.digest(plat)[:32]}"
+    if as_json:
+        print_json({"key": key, "profile": name, "platform": plat, "lock": str(path), "cache_dir": str(cache_root())})
+    else:
+        click.echo(key)

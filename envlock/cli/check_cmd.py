@@ -1,0 +1,58 @@
+"""``envlock check``: drift between an environment and its lock (exit 1 on any difference)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from envlock.cli._common import (
+    handles_errors,
+    json_option,
+    open_project,
+    out,
+    print_json,
+    project_option,
+)
+
+
+@click.command("check")
+@click.option("--profile", "name", required=True, help="Profile name (profiles/NAME.yml).")
+@click.option("--prefix", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Environment directory [default: .envs/NAME in the project].")
+@click.option("--platform", default=None, help="Platform of the lock to compare with [default: this machine's].")
+@click.option("--full", is_flag=True, help="Hash every file (default: only files whose size or mtime changed).")
+@project_option
+@json_option
+@handles_errors
+def command(name: str, prefix: Path | None, platform: str | None, full: bool, project_dir: str, as_json: bool) -> None:
+    """Compare an environment with its lock: conda and pip packages added, removed or changed,
+    files of locked conda packages modified or deleted, activation variables changed."""
+    from envlock.create.check import run_check
+
+    project = open_project(project_dir)
+    report = run_check(project, name, prefix=prefix, platform=platform, full=full)
+    if as_json:
+        print_json({**report.model_dump(), "clean": report.clean})
+    else:
+        render_report(report)
+    if not report.clean:
+        raise SystemExit(1)
+
+
+def render_report(report) -> None:  # noqa: ANN001
+    if report.clean:
+        out.print(report.summary(), highlight=False)
+        return
+    from rich.table import Table
+
+    table = Table(title=report.summary(), title_justify="left")
+    for col in ("what", "name", "difference", "lock", "environment"):
+        table.add_column(col)
+    for p in report.packages:
+        table.add_row(f"{p.manager} package", p.name, p.kind, p.locked or "—", p.installed or "—")
+    for f in report.files:
+        table.add_row("file", f.path, f.kind, f"({f.package})", "missing" if f.kind == "deleted" else "content differs")
+    for v in report.env_vars:
+        table.add_row("variable", v.name, "changed", v.locked or "—", v.installed or "—")
+    out.print(table)

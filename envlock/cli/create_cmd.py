@@ -1,0 +1,55 @@
+"""``envlock create``: materialize a profile's lock into a conda prefix (atomic, hash-checked)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from envlock.cli._common import (
+    handles_errors,
+    json_option,
+    open_project,
+    out,
+    print_json,
+    project_option,
+)
+
+
+@click.command("create")
+@click.option("--profile", "name", required=True, help="Profile name (profiles/NAME.yml).")
+@click.option("--prefix", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Environment directory [default: .envs/NAME in the project].")
+@click.option("--platform", default=None, help="Conda platform of the lock to install [default: this machine's].")
+@click.option("--frozen", is_flag=True, help="Never lock; fail (exit 1) if the lock is missing or stale. For CI.")
+@click.option("--force", is_flag=True, help="Replace a prefix that exists but is not a conda environment.")
+@click.option("--no-verify", is_flag=True, help="Skip the verification run after creating.")
+@click.option("--jobs", type=click.IntRange(1, 64), default=8, show_default=True, help="Parallel downloads.")
+@project_option
+@json_option
+@handles_errors
+def command(name: str, prefix: Path | None, platform: str | None, frozen: bool, force: bool, no_verify: bool,
+            jobs: int, project_dir: str, as_json: bool) -> None:
+    """Create (or update) the environment of a profile from its lock: packages come from the
+    shared cache (each checked against the lock's sha256), are hard-linked into a staging
+    directory and swapped into place; pip wheels are installed by uv with --no-deps and hashes.
+    A second run on an unchanged environment is a no-op."""
+    from envlock.create.core import create_environment
+    from envlock.create.progress import make_progress
+
+    project = open_project(project_dir)
+    progress = make_progress(quiet=as_json)
+    try:
+        result = create_environment(project, name, prefix=prefix, platform=platform, frozen=frozen, force=force,
+                                    verify=not no_verify, progress=progress, jobs=jobs)
+    finally:
+        progress.close()
+    if as_json:
+        print_json(result.model_dump())
+        return
+    total = result.seconds.get("total", 0.0)
+    if result.action == "up-to-date":
+        out.print(f"{result.prefix}: up to date with {result.lock} ({total:.2f} s)", highlight=False)
+    else:
+        out.print(f"{result.prefix}: {result.action} — {result.conda_packages} conda + {result.pip_packages} pip "
+                  f"packages, {result.downloaded} downloaded ({total:.1f} s)", highlight=False)

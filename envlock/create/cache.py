@@ -1,0 +1,235 @@
+"""The shared package cache: every conda archive of a lock, downloaded once, hash-checked.
+
+Layout under the cache root (``ENVLOCK_CACHE_DIR`` or the user cache dir + ``envlock``)::
+
+    archives/<sha256 or md5>/<filename>            the archive, exactly as the lock pins it
+    archives/<sha256 or md5>/<filename>.stamp.json  size/mtime/inode when it was last hashed
+    archives/<sha256 or md5>/<filename>.index.json  the package's record (index.json + hashes)
+    pkgs/<name>-<version>-<build>/                  extracted packages (py-rattler's cache)
+    quarantine/                                      archives that failed their hash check
+
+An archive is trusted only while its size, mtime and inode equal those recorded when it was
+hashed; anything else rehashes it, and a mismatch is reported (and the file quarantined).
+One download layer serves ``file://`` and ``http(s)://`` URLs; nothing assumes a local channel.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import urllib.error
+import urllib.parse
+import urllib.request
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+from pydantic import BaseModel
+
+from envlock.errors import CheckFailed, EnvlockError, InputError
+from envlock.lockfile import LockedPackage
+
+CACHE_ENV = "ENVLOCK_CACHE_DIR"
+CHUNK = 1 << 20
+
+
+class ArchiveStamp(BaseModel):
+    """What an archive looked like when its hash was last verified."""
+
+    filename: str
+    url: str
+    algorithm: str
+    digest: str
+    size: int
+    mtime_ns: int
+    ino: int
+
+
+def cache_root() -> Path:
+    env = os.environ.get(CACHE_ENV)
+    if env:
+        return Path(env).expanduser().resolve()
+    import platformdirs
+
+    return Path(platformdirs.user_cache_dir("envlock"))
+
+
+def pkgs_dir(root: Path) -> Path:
+    """Where extracted packages live (py-rattler's package cache)."""
+    return root / "pkgs"
+
+
+@dataclass(frozen=True)
+class CachedArchive:
+    package: LockedPackage
+    path: Path
+    index_json: Path
+    downloaded: bool
+    size: int
+
+
+def expected_hash(pkg: LockedPackage) -> tuple[str, str]:
+    if pkg.sha256:
+        return "sha256", pkg.sha256.lower()
+    if pkg.md5:
+        return "md5", pkg.md5.lower()
+    raise InputError(f"lock entry {pkg.name} {pkg.version} ({pkg.url}) has no sha256 or md5; "
+                     "envlock installs only hash-pinned packages. Regenerate the lock with `envlock lock`.")
+
+
+def archive_path(root: Path, pkg: LockedPackage) -> Path:
+    _, digest = expected_hash(pkg)
+    return root / "archives" / digest / pkg.filename
+
+
+def _stamp_path(archive: Path) -> Path:
+    return archive.with_name(archive.name + ".stamp.json")
+
+
+def _index_path(archive: Path) -> Path:
+    return archive.with_name(archive.name + ".index.json")
+
+
+def _hash_file(path: Path, algorithm: str) -> str:
+    h = hashlib.new(algorithm)
+    with open(path, "rb") as f:
+        while chunk := f.read(CHUNK):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def _stamp_matches(archive: Path, algorithm: str, digest: str) -> bool:
+    try:
+        stamp = ArchiveStamp.model_validate_json(_stamp_path(archive).read_bytes())
+        st = archive.stat()
+    except (OSError, ValueError):
+        return False
+    return (stamp.algorithm, stamp.digest, stamp.size, stamp.mtime_ns, stamp.ino) == (
+        algorithm, digest, st.st_size, st.st_mtime_ns, st.st_ino)
+
+
+def _write_stamp(archive: Path, pkg: LockedPackage, algorithm: str, digest: str) -> None:
+    st = archive.stat()
+    stamp = ArchiveStamp(filename=archive.name, url=pkg.url, algorithm=algorithm, digest=digest,
+                         size=st.st_size, mtime_ns=st.st_mtime_ns, ino=st.st_ino)
+    tmp = _stamp_path(archive).with_suffix(f".tmp{os.getpid()}")
+    tmp.write_text(stamp.model_dump_json())
+    os.replace(tmp, _stamp_path(archive))
+
+
+def _quarantine(root: Path, archive: Path) -> Path:
+    dest = root / "quarantine" / f"{archive.parent.name}-{archive.name}"
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    os.replace(archive, dest)
+    _stamp_path(archive).unlink(missing_ok=True)
+    return dest
+
+
+def open_url(url: str, timeout: float = 60.0):  # noqa: ANN201 - a binary file-like object
+    """The one download layer: file:// and http(s):// (S3/OCI mirrors are for a later issue)."""
+    parsed = urllib.parse.urlparse(url)
+    if parsed.scheme == "file":
+        return open(urllib.request.url2pathname(parsed.path), "rb")  # noqa: SIM115
+    if parsed.scheme in ("http", "https"):
+        req = urllib.request.Request(url, headers={"User-Agent": "envlock"})
+        return urllib.request.urlopen(req, timeout=timeout)  # noqa: S310
+    if parsed.scheme == "" and url.startswith("/"):
+        return open(url, "rb")  # noqa: SIM115
+    raise InputError(f"{url}: unsupported URL scheme '{parsed.scheme}' (envlock fetches file://, http:// and https://).")
+
+
+def _download(root: Path, pkg: LockedPackage, archive: Path, algorithm: str, digest: str) -> int:
+    archive.parent.mkdir(parents=True, exist_ok=True)
+    part = archive.with_name(f".{archive.name}.part-{os.getpid()}-{id(pkg)}")
+    h = hashlib.new(algorithm)
+    size = 0
+    try:
+        try:
+            with open_url(pkg.url) as src, open(part, "wb") as dst:
+                while chunk := src.read(CHUNK):
+                    h.update(chunk)
+                    dst.write(chunk)
+                    size += len(chunk)
+        except (OSError, urllib.error.URLError) as exc:
+            reason = getattr(exc, "reason", None) or getattr(exc, "strerror", None) or exc
+            raise EnvlockError(f"{pkg.url}: download of {pkg.name} {pkg.version} failed ({reason}). "
+                               "Check that the channel is reachable and run create again.", exit_code=1) from None
+        got = h.hexdigest()
+        if got != digest:
+            raise CheckFailed(
+                f"{pkg.url}: {algorithm} mismatch for {pkg.name} {pkg.version}-{pkg.build}: the lock pins "
+                f"{digest}, the channel served {got} ({size} bytes). The package was changed or truncated "
+                "after the lock was made; nothing was installed. Re-lock (`envlock lock`) only if you trust the new archive.")
+        os.replace(part, archive)
+    finally:
+        part.unlink(missing_ok=True)
+    _write_stamp(archive, pkg, algorithm, digest)
+    return size
+
+
+def ensure_archive(root: Path, pkg: LockedPackage) -> tuple[Path, bool]:
+    """The verified cached archive for ``pkg`` (downloaded if absent) and whether it was downloaded."""
+    algorithm, digest = expected_hash(pkg)
+    archive = archive_path(root, pkg)
+    if archive.exists():
+        if _stamp_matches(archive, algorithm, digest):
+            return archive, False
+        got = _hash_file(archive, algorithm)
+        if got != digest:
+            moved = _quarantine(root, archive)
+            raise CheckFailed(
+                f"{archive}: cached archive of {pkg.name} {pkg.version}-{pkg.build} fails its {algorithm} check "
+                f"(lock: {digest}, cache: {got}); someone changed the package cache. It was moved to {moved}; "
+                "run create again to download a fresh copy.")
+        _write_stamp(archive, pkg, algorithm, digest)
+        return archive, False
+    _download(root, pkg, archive, algorithm, digest)
+    return archive, True
+
+
+def fetch_all(
+    root: Path, packages: Sequence[LockedPackage], *, jobs: int = 8,
+    on_done: Callable[[LockedPackage, bool, int], None] | None = None,
+) -> list[CachedArchive]:
+    """Make every archive present and verified, in parallel; the first failure is raised."""
+    def one(pkg: LockedPackage) -> CachedArchive:
+        path, downloaded = ensure_archive(root, pkg)
+        size = path.stat().st_size
+        if on_done:
+            on_done(pkg, downloaded, size)
+        return CachedArchive(pkg, path, _index_path(path), downloaded, size)
+
+    if not packages:
+        return []
+    with ThreadPoolExecutor(max_workers=max(1, min(jobs, len(packages)))) as pool:
+        futures = [pool.submit(one, p) for p in packages]
+        results, first_error = [], None
+        for f in futures:
+            try:
+                results.append(f.result())
+            except BaseException as exc:  # collect, re-raise the first after all settle
+                first_error = first_error or exc
+        if first_error:
+            raise first_error
+    return results
+
+
+def prune_partials(root: Path) -> None:
+    """Remove half-written downloads left by killed runs."""
+    base = root / "archives"
+    if not base.is_dir():
+        return
+    for part in base.glob("*/.*.part-*"):
+        try:
+            pid = int(part.name.rsplit(".part-", 1)[1].split("-", 1)[0])
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            part.unlink(missing_ok=True)
+        except (ValueError, PermissionError, OSError):
+            continue
+
+
+def clear(root: Path) -> None:
+    shutil.rmtree(root, ignore_errors=True)

@@ -1,0 +1,236 @@
+"""The create pipeline: resolve the lock, fast no-op, then fetch -> link -> pip -> stamp -> swap."""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel
+
+from envlock.create import host_platform
+from envlock.create.progress import LineProgress, Progress
+from envlock.create.stamp import EnvStamp, file_sha256, is_current, read_stamp, write_stamp
+from envlock.errors import CheckFailed, InputError
+from envlock.project import Project
+
+
+class CreateResult(BaseModel):
+    profile: str
+    prefix: str
+    platform: str
+    lock: str
+    action: Literal["created", "replaced", "up-to-date"]
+    conda_packages: int = 0
+    pip_packages: int = 0
+    downloaded: int = 0
+    downloaded_bytes: int = 0
+    cache_dir: str = ""
+    verification: Literal["verifier", "drift-check", "skipped"] = "skipped"
+    verification_ok: bool | None = None
+    seconds: dict[str, float] = {}
+
+
+def resolve_platform(profile_platforms: list[str], platform: str | None, profile_path: Path) -> str:
+    plat = platform or host_platform()
+    if plat not in profile_platforms:
+        how = "this machine's platform" if platform is None else "--platform"
+        raise InputError(f"{profile_path}: the profile covers {', '.join(profile_platforms)}, not {plat} ({how}). "
+                         f"Add {plat} to its 'platforms' and re-lock, or pass --platform with one of those.")
+    return plat
+
+
+def ensure_lock(project: Project, name: str, *, frozen: bool, progress: Progress, profile=None) -> Path:  # noqa: ANN001
+    """The unified lock, locking first if it is missing or stale (never with --frozen)."""
+    path = project.unified_lock_path(name)
+    try:
+        from envlock.lock_state import lock_state
+    except ImportError:  # lock staleness is the lock module's business; without it, presence is all we know
+        state, reason = ("fresh", "") if path.exists() else ("missing", "no lock")
+    else:
+        st = lock_state(project, name, profile)
+        state, reason = st.state, st.reason
+    if state == "fresh":
+        return path
+    if frozen:
+        raise CheckFailed(f"{path}: the lock is {state} ({reason}) and --frozen never solves. Run `envlock lock --profile {name}` "
+                          "and commit the lock, or drop --frozen.")
+    try:
+        from envlock.lock import lock_profile
+    except ImportError:
+        raise InputError(f"{path}: the lock is {state}; run `envlock lock --profile {name}` first.") from None
+    progress.info(f"lock for {name} is {state} ({reason}); locking first")
+    lock_profile(project, name, progress=progress.info)
+    return path
+
+
+def _is_environment(prefix: Path) -> bool:
+    return (prefix / "conda-meta").is_dir()
+
+
+@contextmanager
+def _sigterm_as_interrupt() -> Iterator[None]:
+    """SIGTERM (CI cancellation) unwinds like Ctrl-C, so the staging directory is removed."""
+    def handler(signum, frame):  # noqa: ANN001, ANN202
+        raise KeyboardInterrupt
+
+    try:
+        old = signal.signal(signal.SIGTERM, handler)
+    except ValueError:  # not the main thread
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, old)
+
+
+def create_environment(
+    project: Project, name: str, *, prefix: Path | None = None, platform: str | None = None,
+    frozen: bool = False, force: bool = False, verify: bool = True, progress: Progress | None = None,
+    jobs: int = 8,
+) -> CreateResult:
+    from envlock.activation import write_env_vars
+    from envlock.profiles import load_profile, render
+
+    progress = progress or LineProgress(quiet=True)
+    t0 = time.perf_counter()
+    times: dict[str, float] = {}
+    profile = load_profile(project, name)
+    plat = resolve_platform(profile.platforms, platform, project.profile_path(name))
+    lock_path = ensure_lock(project, name, frozen=frozen, progress=progress, profile=profile)
+    env_vars = render(project, profile).env_vars
+    target = (Path(prefix) if prefix else project.default_prefix(name)).absolute()
+    lock_sha = file_sha256(lock_path)
+    base = dict(profile=name, prefix=str(target), platform=plat, lock=str(lock_path))
+
+    # fast path: the environment says it was built from exactly this lock, and nothing was installed since
+    if is_current(target, read_stamp(target), lock_file_sha256=lock_sha, platform=plat, env_vars=env_vars):
+        times["total"] = time.perf_counter() - t0
+        return CreateResult(**base, action="up-to-date", seconds=times)
+
+    if os.path.lexists(target) and not _is_environment(target):
+        if target.is_dir() and not any(target.iterdir()):
+            pass
+        elif not force:
+            raise InputError(f"{target}: exists and is not a conda environment (no conda-meta/); refusing to replace it. "
+                             "Choose another --prefix, or pass --force to replace it.")
+
+    from envlock.create import cache
+    from envlock.create.atomic import new_staging, prefix_lock, recover, remove_tree, swap_in
+    from envlock.lockfile import read_lockfile
+
+    lock = read_lockfile(lock_path)
+    pkgs = lock.for_platform(plat)
+    if plat not in lock.platforms or not pkgs:
+        raise InputError(f"{lock_path}: this lock covers {', '.join(lock.platforms) or 'no platform'}, not {plat}. "
+                         f"Re-lock the profile (`envlock lock --profile {name}`).")
+    digest = lock.digest(plat)
+    conda_pkgs = [p for p in pkgs if p.manager == "conda"]
+    pip_pkgs = [p for p in pkgs if p.manager == "pip"]
+    if pip_pkgs and plat != host_platform():
+        raise InputError(f"{lock_path}: {len(pip_pkgs)} pip packages for {plat} cannot be installed from a {host_platform()} "
+                         f"machine (uv runs the environment's own python). Create this environment on a {plat} machine.")
+    stamp = read_stamp(target)
+    if stamp and stamp.lock_digest == digest and is_current(
+            target, stamp, lock_file_sha256=stamp.lock_file_sha256, platform=plat, env_vars=env_vars):
+        # the lock file changed elsewhere (another platform, metadata) but not for this platform
+        write_stamp(target, stamp.model_copy(update={"lock_file_sha256": lock_sha}))
+        times["total"] = time.perf_counter() - t0
+        return CreateResult(**base, action="up-to-date", seconds=times)
+
+    root = cache.cache_root()
+    result = CreateResult(**base, action="created", conda_packages=len(conda_pkgs), pip_packages=len(pip_pkgs),
+                          cache_dir=str(root))
+
+    def waiting() -> None:
+        progress.info(f"{target}: another envlock create is running on this prefix; waiting for it")
+
+    with _sigterm_as_interrupt(), prefix_lock(target, on_wait=waiting):
+        recover(target)
+        cache.prune_partials(root)
+        if is_current(target, read_stamp(target), lock_file_sha256=lock_sha, platform=plat, env_vars=env_vars):
+            times["total"] = time.perf_counter() - t0  # a concurrent run just built it
+            return result.model_copy(update={"action": "up-to-date", "seconds": times})
+        replaced = os.path.lexists(target)
+        staging = new_staging(target)
+        try:
+            t = time.perf_counter()
+            progress.start("download", len(conda_pkgs))
+
+            def fetched(pkg, downloaded: bool, size: int) -> None:  # noqa: ANN001
+                if downloaded:
+                    result.downloaded += 1
+                    result.downloaded_bytes += size
+                progress.advance("download")
+
+            archives = cache.fetch_all(root, conda_pkgs, jobs=jobs, on_done=fetched)
+            progress.finish("download", f"{result.downloaded} downloaded, {len(conda_pkgs) - result.downloaded} from cache")
+            times["fetch"] = time.perf_counter() - t
+
+            t = time.perf_counter()
+            progress.start("link", len(conda_pkgs))
+            from envlock.create.link import link_packages
+
+            link_packages(archives, staging, target, cache.pkgs_dir(root), plat,
+                          on_linked=lambda _n: progress.advance("link"))
+            progress.finish("link", f"{len(conda_pkgs)} conda packages")
+            times["link"] = time.perf_counter() - t
+
+            if pip_pkgs:
+                t = time.perf_counter()
+                progress.start("pip", len(pip_pkgs))
+                from envlock.activation import python_of
+                from envlock.create.pip_install import install_wheels
+
+                install_wheels(pip_pkgs, python_of(staging), staging, target)
+                progress.finish("pip", f"{len(pip_pkgs)} wheels (uv, --no-deps, hashes)")
+                times["pip"] = time.perf_counter() - t
+
+            write_env_vars(staging, env_vars)
+            write_stamp(staging, EnvStamp(profile=name, platform=plat, lock_path=str(lock_path),
+                                          lock_file_sha256=lock_sha, lock_digest=digest, env_vars=env_vars))
+            t = time.perf_counter()
+            old = swap_in(staging, target)
+        except BaseException:
+            remove_tree(staging)
+            raise
+        if old is not None:
+            remove_tree(old)
+        times["swap"] = time.perf_counter() - t
+    result.action = "replaced" if replaced else "created"
+
+    if verify:
+        t = time.perf_counter()
+        run_verification(project, profile, target, plat, pkgs, env_vars, result, progress)
+        times["verify"] = time.perf_counter() - t
+    times["total"] = time.perf_counter() - t0
+    result.seconds = {k: round(v, 4) for k, v in times.items()}
+    return result
+
+
+def run_verification(project, profile, prefix, plat, pkgs, env_vars, result, progress) -> None:  # noqa: ANN001
+    """The verifier (``envlock.verify.verify_environment``) when it exists, else the drift check."""
+    if plat == host_platform():
+        try:
+            from envlock.verify import verify_environment  # type: ignore[attr-defined]
+        except ImportError:
+            verify_environment = None
+        if verify_environment is not None:
+            outcome = verify_environment(project, profile, prefix, bench=True, record=True)
+            ok = getattr(outcome, "ok", getattr(outcome, "passed", True))
+            result.verification, result.verification_ok = "verifier", bool(ok)
+            if not ok:
+                raise CheckFailed(f"{prefix}: created, but verification failed; see `envlock verify --profile {profile.name}`.")
+            return
+    from envlock.create.drift import check_prefix
+
+    report = check_prefix(prefix, plat, pkgs, env_vars=env_vars)
+    result.verification, result.verification_ok = "drift-check", report.clean
+    progress.info(report.summary())
+    if not report.clean:
+        raise CheckFailed(f"{prefix}: created, but it does not match its lock: {report.summary()}; run `envlock check`.")

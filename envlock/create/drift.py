@@ -1,0 +1,218 @@
+"""``envlock check``: an installed prefix against its lock.
+
+Packages: conda (``conda-meta/*.json``) and pip (``*.dist-info`` not owned by a conda package)
+added, removed, or at another version/build.  Files: every file of every locked conda package,
+against the sha256 (``sha256_in_prefix`` where the prefix was embedded) in its record's
+``paths_data`` — only files whose size differs or whose mtime is not older than the moment the
+environment was finished are hashed, so an unchanged 30,000-file environment costs one
+``lstat`` per file.  ``full=True`` hashes everything (catches a change that restored the mtime).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel
+
+from envlock.activation import read_env_vars
+from envlock.create.stamp import read_stamp
+from envlock.lockfile import LockedPackage
+
+
+class PackageDrift(BaseModel):
+    manager: Literal["conda", "pip"]
+    name: str
+    kind: Literal["added", "removed", "changed"]
+    locked: str | None = None
+    installed: str | None = None
+
+
+class FileDrift(BaseModel):
+    package: str
+    path: str
+    kind: Literal["modified", "deleted"]
+
+
+class VarDrift(BaseModel):
+    name: str
+    locked: str | None
+    installed: str | None
+
+
+class DriftReport(BaseModel):
+    prefix: str
+    platform: str
+    packages: list[PackageDrift] = []
+    files: list[FileDrift] = []
+    env_vars: list[VarDrift] = []
+    files_checked: int = 0
+    files_hashed: int = 0
+
+    @property
+    def clean(self) -> bool:
+        return not (self.packages or self.files or self.env_vars)
+
+    def summary(self) -> str:
+        if self.clean:
+            return f"{self.prefix}: matches its lock ({self.files_checked} files checked)"
+        parts = []
+        if self.packages:
+            parts.append(f"{len(self.packages)} package difference(s)")
+        if self.files:
+            parts.append(f"{len(self.files)} modified/deleted file(s)")
+        if self.env_vars:
+            parts.append(f"{len(self.env_vars)} activation variable difference(s)")
+        return f"{self.prefix}: drift from its lock — " + ", ".join(parts)
+
+
+def normalize(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def _conda_records(prefix: Path) -> list[dict]:
+    meta = prefix / "conda-meta"
+    out = []
+    try:
+        names = sorted(os.listdir(meta))
+    except OSError:
+        return out
+    for n in names:
+        if n.endswith(".json"):
+            try:
+                with open(meta / n, "rb") as f:
+                    out.append(json.load(f))
+            except (OSError, ValueError):
+                out.append({"name": n[:-5], "version": "?", "build": "unreadable"})
+    return out
+
+
+def _pip_dists(prefix: Path, conda_owned: set[str]) -> dict[str, str]:
+    """normalized name -> version of dist-info directories not installed by conda."""
+    out: dict[str, str] = {}
+    lib = prefix / "lib"
+    try:
+        pys = [n for n in os.listdir(lib) if n.startswith("python")]
+    except OSError:
+        pys = []
+    for py in pys:
+        sp = lib / py / "site-packages"
+        try:
+            entries = os.listdir(sp)
+        except OSError:
+            continue
+        for e in entries:
+            if not e.endswith(".dist-info"):
+                continue
+            rel = f"lib/{py}/site-packages/{e}"
+            if f"{rel}/METADATA" in conda_owned or f"{rel}/RECORD" in conda_owned:
+                continue
+            stem = e[: -len(".dist-info")]
+            name, _, version = stem.partition("-")
+            out[normalize(name)] = version
+    return out
+
+
+def _sha256(path: str) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        while chunk := f.read(1 << 20):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def check_prefix(
+    prefix: Path, platform: str, locked: Sequence[LockedPackage], *,
+    env_vars: dict[str, str] | None = None, full: bool = False,
+) -> DriftReport:
+    report = DriftReport(prefix=str(prefix), platform=platform)
+    stamp = read_stamp(prefix)
+    trusted_before = 0 if (full or stamp is None) else stamp.finished_ns
+    records = _conda_records(prefix)
+    installed = {normalize(r.get("name", "")): r for r in records}
+    lock_conda = {normalize(p.name): p for p in locked if p.manager == "conda"}
+    lock_pip = {normalize(p.name): p for p in locked if p.manager == "pip"}
+
+    for name, p in sorted(lock_conda.items()):
+        r = installed.get(name)
+        want = f"{p.version} {p.build}"
+        if r is None:
+            report.packages.append(PackageDrift(manager="conda", name=p.name, kind="removed", locked=want))
+            continue
+        have = f"{r.get('version')} {r.get('build')}"
+        if have != want:
+            report.packages.append(PackageDrift(manager="conda", name=p.name, kind="changed", locked=want, installed=have))
+    for name, r in sorted(installed.items()):
+        if name not in lock_conda:
+            report.packages.append(PackageDrift(manager="conda", name=r.get("name", name), kind="added",
+                                                installed=f"{r.get('version')} {r.get('build')}"))
+
+    conda_owned = {f for r in records for f in r.get("files", [])}
+    pips = _pip_dists(prefix, conda_owned)
+    for name, p in sorted(lock_pip.items()):
+        have = pips.get(name)
+        if have is None:
+            report.packages.append(PackageDrift(manager="pip", name=p.name, kind="removed", locked=p.version))
+        elif have != p.version:
+            report.packages.append(PackageDrift(manager="pip", name=p.name, kind="changed", locked=p.version, installed=have))
+    for name, version in sorted(pips.items()):
+        if name not in lock_pip:
+            report.packages.append(PackageDrift(manager="pip", name=name, kind="added", installed=version))
+
+    # files of locked, matching conda packages
+    to_hash: list[tuple[str, str, str]] = []  # (package, rel, expected sha256)
+    base = str(prefix) + os.sep
+    checked = 0
+    for name, p in lock_conda.items():
+        r = installed.get(name)
+        if r is None:
+            continue
+        for entry in (r.get("paths_data") or {}).get("paths", []):
+            rel = entry.get("_path")
+            kind = entry.get("path_type", "hardlink")
+            if not rel or kind == "directory":
+                continue
+            checked += 1
+            full_path = base + rel
+            try:
+                st = os.lstat(full_path)
+            except OSError:
+                report.files.append(FileDrift(package=p.name, path=rel, kind="deleted"))
+                continue
+            if kind == "softlink":
+                continue
+            expected = entry.get("sha256_in_prefix") or entry.get("sha256")
+            size = entry.get("size_in_bytes")
+            if size is not None and st.st_size != size:
+                report.files.append(FileDrift(package=p.name, path=rel, kind="modified"))
+            elif st.st_mtime_ns >= trusted_before and expected:
+                to_hash.append((p.name, rel, expected))
+    report.files_checked = checked
+    report.files_hashed = len(to_hash)
+    if to_hash:
+        with ThreadPoolExecutor(max_workers=min(8, (os.cpu_count() or 2) * 2)) as pool:
+            digests = list(pool.map(lambda t: _safe_hash(base + t[1]), to_hash))
+        for (pkg, rel, expected), got in zip(to_hash, digests, strict=True):
+            if got != expected:
+                report.files.append(FileDrift(package=pkg, path=rel, kind="modified" if got else "deleted"))
+    report.files.sort(key=lambda f: (f.package, f.path))
+
+    if env_vars is not None:
+        have_vars = read_env_vars(prefix)
+        for k in sorted(set(env_vars) | set(have_vars)):
+            if env_vars.get(k) != have_vars.get(k):
+                report.env_vars.append(VarDrift(name=k, locked=env_vars.get(k), installed=have_vars.get(k)))
+    return report
+
+
+def _safe_hash(path: str) -> str:
+    try:
+        return _sha256(path)
+    except OSError:
+        return ""
