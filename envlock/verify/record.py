@@ -1,0 +1,117 @@
+"""The verification record, ``locks/<name>/verified-<platform>.json``: when an environment
+last passed, on what hardware, with which lock, and how fast.  The next verify on comparable
+hardware compares its benchmark with the record and warns on a slowdown (a silent CPU
+fallback, a slower build after an upgrade)."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import tempfile
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from envlock.project import Project
+from envlock.verify.model import Benchmark
+
+SCHEMA = 1
+# Flags that decide which kernels run; others (mitigations, virtualisation) do not matter.
+_VECTOR_FLAGS = re.compile(r"avx|fma|amx|sse|sve|neon|asimd|bf16|vnni|f16c")
+
+
+class BenchFigure(BaseModel):
+    device: str
+    op: str
+    dtype: str
+    gflops: float
+
+    @property
+    def key(self) -> str:
+        return f"{self.device}|{self.op}|{self.dtype}"
+
+
+class VerificationRecord(BaseModel):
+    schema_version: int = SCHEMA
+    profile: str
+    platform: str
+    verified_at: str
+    envlock_version: str
+    prefix: str
+    lock_path: str | None = None
+    lock_hash: str | None = None
+    python: str | None = None
+    tensorflow: str | None = None
+    keras: str | None = None
+    keras_resolves_to: str | None = None
+    hardware: dict[str, Any] = {}
+    benchmarks: list[BenchFigure] = []
+    benchmarked_at: str | None = None
+
+
+def record_path(project: Project, name: str, platform: str) -> Path:
+    return project.locks_dir / name / f"verified-{platform}.json"
+
+
+def load(path: Path) -> VerificationRecord | None:
+    try:
+        return VerificationRecord.model_validate_json(path.read_text())
+    except (OSError, ValueError, ValidationError):
+        return None
+
+
+def now() -> str:
+    return datetime.now(timezone.utc).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+
+
+def figures(benchmarks: list[Benchmark]) -> list[BenchFigure]:
+    return [BenchFigure(device=b.device, op=b.op, dtype=b.dtype, gflops=b.gflops)
+            for b in benchmarks if b.gflops and not b.error]
+
+
+def comparable(a: dict[str, Any], b: dict[str, Any]) -> bool:
+    """Same CPU model, core count, vector instruction sets, architecture and GPUs."""
+    def key(hw: dict[str, Any]) -> tuple:
+        flags = sorted(f for f in hw.get("cpu_flags", []) if _VECTOR_FLAGS.search(f))
+        return (hw.get("cpu_model"), hw.get("logical_cpus"), hw.get("machine"), tuple(hw.get("gpus", [])), tuple(flags))
+    return key(a) == key(b)
+
+
+def regressions(old: VerificationRecord, hardware: dict[str, Any], new: list[BenchFigure], threshold: float) -> list[str]:
+    """One warning per benchmark more than ``threshold`` slower than the record's."""
+    if not old.benchmarks or not comparable(old.hardware, hardware):
+        return []
+    before = {f.key: f for f in old.benchmarks}
+    out = []
+    for f in new:
+        prev = before.get(f.key)
+        if prev and f.gflops < prev.gflops * (1.0 - threshold):
+            drop = 100.0 * (1.0 - f.gflops / prev.gflops)
+            out.append(
+                f"{f.op} {f.dtype} on {f.device.rsplit('device:', 1)[-1]} is {drop:.0f}% slower than the verification of "
+                f"{old.verified_at} on this hardware ({f.gflops:g} vs {prev.gflops:g} GFLOP/s; TensorFlow {old.tensorflow} then): "
+                "look for a CPU fallback, other load, or a slower build after an upgrade."
+            )
+    return out
+
+
+def carry_over(old: VerificationRecord | None, hardware: dict[str, Any], new: VerificationRecord) -> None:
+    """A verify without benchmarks keeps the comparable previous figures as the baseline."""
+    if not new.benchmarks and old is not None and old.benchmarks and comparable(old.hardware, hardware):
+        new.benchmarks = old.benchmarks
+        new.benchmarked_at = old.benchmarked_at or old.verified_at
+
+
+def write(path: Path, record: VerificationRecord) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    try:
+        with os.fdopen(fd, "w") as fh:
+            fh.write(json.dumps(record.model_dump(), indent=2) + "\n")
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
