@@ -42,7 +42,8 @@ class VerifySettings(_Strict):
     cpu_features: list[str] = []
     min_gflops: float | None = None
     bench: bool = True
-    timeout_s: float = 300.0
+    timeout_s: float = Field(300.0, gt=0, description="kill the probe (a hang) after this many seconds")
+    max_slowdown: float = Field(0.25, ge=0, lt=1, description="warn when a benchmark is this much slower than the last verification on comparable hardware")
 
 
 class Profile(_Strict):
