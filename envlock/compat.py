@@ -47,6 +47,14 @@ class CondaForgeInfo(_Strict):
     keras: str
     estimator: str | None
     platforms: list[str]
+    # cuDNN major of a CUDA variant that differs from ``cudnn_major`` (2.10's CUDA 10.2 build: 7).
+    cudnn_by_cuda: dict[str, int] = {}
+
+    def cudnn_major_for(self, cuda: str) -> int | None:
+        """cuDNN major conda-forge built a CUDA variant with; None for a variant it did not build."""
+        if cuda not in self.cuda:
+            return None
+        return self.cudnn_by_cuda.get(cuda, self.cudnn_major)
 
 
 class Release(_Strict):

@@ -1,0 +1,46 @@
+"""``envlock audit``: static checks of a lock's TensorFlow stack, per platform.
+
+``audit_lockfile`` runs every registered rule (``rules`` for the stack, ``profile_rules``
+with a profile) over a ``Lockfile``; ``audit_path`` also turns an unreadable file into a
+finding, so one bad file never hides the others.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from envlock.audit import profile_rules, rules  # noqa: F401  (importing registers the rules)
+from envlock.audit.findings import FileReport, Finding, sort_findings
+from envlock.audit.registry import FILE_RULES, PLATFORM_RULES, PROFILE_RULES
+from envlock.audit.stack import stacks_of
+from envlock.errors import InputError
+from envlock.lockfile import Lockfile, read_lockfile
+from envlock.profiles import Profile
+
+__all__ = ["FileReport", "Finding", "audit_lockfile", "audit_path", "UNREADABLE"]
+
+UNREADABLE = "lockfile-unreadable"
+
+
+def audit_lockfile(lock: Lockfile, profiles: list[Profile] | None = None) -> list[Finding]:
+    stacks = stacks_of(lock.by_platform())
+    found: list[Finding] = []
+    for stack in stacks.values():
+        for rule in PLATFORM_RULES.values():
+            found.extend(rule.check(stack))
+    for rule in FILE_RULES.values():
+        found.extend(rule.check(stacks))
+    for profile in profiles or []:
+        for rule in PROFILE_RULES.values():
+            found.extend(rule.check(stacks, profile))
+    return sort_findings(found)
+
+
+def audit_path(path: Path, profiles: list[Profile] | None = None) -> FileReport:
+    try:
+        lock = read_lockfile(path)
+    except InputError as exc:
+        bad = Finding(rule=UNREADABLE, severity="error", platform=None, message=str(exc), packages=[])
+        return FileReport(path=str(path), format="unknown", platforms=[], findings=[bad])
+    return FileReport(path=str(path), format=lock.format, platforms=lock.platforms,
+                      findings=audit_lockfile(lock, profiles))
