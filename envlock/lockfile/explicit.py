@@ -13,7 +13,12 @@ from pathlib import Path
 
 from envlock.errors import InputError
 from envlock.lockfile.model import LockedPackage, Lockfile
-from envlock.lockfile.urls import conda_channel, conda_subdir, split_conda_filename, wheel_name_version
+from envlock.lockfile.urls import (
+    conda_channel,
+    conda_subdir,
+    split_conda_filename,
+    wheel_name_version,
+)
 
 MARKER = "@EXPLICIT"
 _HEADER = re.compile(r"^#\s*(platform|input_hash|env_hash):\s*(\S+)\s*$")
@@ -64,7 +69,8 @@ def parse_explicit(path: Path, text: str) -> Lockfile:
     platform = headers.get("platform") or next((s for s in subdirs if s != "noarch"), "") or "noarch"
     packages = [_conda_package(path, number, url, platform) for number, url in conda_lines]
     packages += [_pip_package(m, platform) for _, m in pip_lines]
-    content_hash = {platform: headers[k] for k in ("input_hash", "env_hash") if k in headers}
+    recorded = headers.get("input_hash") or headers.get("env_hash")
+    content_hash = {platform: recorded} if recorded else {}
     channels = list(dict.fromkeys(p.channel for p in packages if p.manager == "conda"))
     return Lockfile(
         path=str(path), format="explicit", platforms=[platform], packages=packages,
