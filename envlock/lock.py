@@ -105,3 +105,11 @@ def lock_profile(
     write_lock(project, name, lock_bytes, explicit, new_meta(profile, spec, lock_bytes))
     result.seconds = time.perf_counter() - t0
     return result
+
+
+def lock_profiles(
+    project: Project, names: list[str], *, update: list[str] = (), conda_exe: str | None = None,
+    progress: Callable[[str], None] = lambda _msg: None,
+) -> list[LockResult]:
+    """Lock several profiles in turn (what ``envlock lock`` and a stale ``create`` call)."""
+    return [lock_profile(project, n, update=update, conda_exe=conda_exe, progress=progress) for n in names]

@@ -4,6 +4,7 @@ conda-lock doing the locking and py-rattler answering its conda solve; no conda 
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -20,8 +21,15 @@ from envlock.lockfile import read_lockfile
 ENVLOCK = [sys.executable, "-m", "envlock.cli.__main__"]
 
 
-def envlock(project: Path, *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([*ENVLOCK, *args, "--project", str(project)], capture_output=True, text=True)
+# Every proxy points at a closed port: a lock of a local-channel profile that tried to fetch
+# anything (conda-lock's PyPI->conda mapping from GitHub, micromamba) would fail.
+OFFLINE = {"HTTP_PROXY": "http://127.0.0.1:9", "HTTPS_PROXY": "http://127.0.0.1:9", "ALL_PROXY": "http://127.0.0.1:9",
+           "http_proxy": "http://127.0.0.1:9", "https_proxy": "http://127.0.0.1:9", "NO_PROXY": "", "no_proxy": ""}
+
+
+def envlock(project: Path, *args: str, offline: bool = True) -> subprocess.CompletedProcess:
+    env = {**os.environ, **OFFLINE} if offline else None
+    return subprocess.run([*ENVLOCK, *args, "--project", str(project)], capture_output=True, text=True, env=env)
 
 
 def lock_of(project: Path, name: str) -> dict:
@@ -246,7 +254,7 @@ def test_pip_route_tensorflow_221_locks_for_linux_and_macos(make_project) -> Non
         "tensorflow": {"version": "2.21.*", "source": "pip", "variant": "cpu"},
         "virtual_packages": {"linux-64": {"__glibc": "2.28"}, "osx-arm64": {"__osx": "14.0"}},
     }, "legacy": {"keras": "2.*", "tensorflow": {"version": "2.21.*", "source": "pip", "variant": "cpu"}}})
-    r = envlock(project, "lock")
+    r = envlock(project, "lock", offline=False)
     assert r.returncode == 0, r.stderr
     lock = read_lockfile(project / "locks" / "tf.conda-lock.yml")
     for plat, tf_name, wheel_tag in (("linux-64", "tensorflow-cpu", "manylinux_2_27_x86_64"),
@@ -274,16 +282,32 @@ def test_pip_update_keeps_unnamed_pins(make_project) -> None:
     profile would now allow a newer one; the named one moves."""
     project = make_project({"p": {"tensorflow": {"version": "2.21.*", "source": "pip", "variant": "cpu"},
                                   "keras": "3.12.*", "pip": ["absl-py==2.1.0"]}})
-    assert envlock(project, "lock").returncode == 0
+    assert envlock(project, "lock", offline=False).returncode == 0
     before = {p.name: p.version for p in read_lockfile(project / "locks" / "p.conda-lock.yml").packages if p.manager == "pip"}
     assert before["keras"].startswith("3.12.") and before["absl-py"] == "2.1.0"
     prof = project / "profiles" / "p.yml"
     doc = yaml.safe_load(prof.read_text())
     doc["keras"], doc["pip"] = "3.*", ["absl-py>=2.1"]
     prof.write_text(yaml.safe_dump(doc))
-    r = envlock(project, "lock", "--profile", "p", "--update", "absl-py")
+    r = envlock(project, "lock", "--profile", "p", "--update", "absl-py", offline=False)
     assert r.returncode == 0, r.stderr
     after = {p.name: p.version for p in read_lockfile(project / "locks" / "p.conda-lock.yml").packages if p.manager == "pip"}
     assert after["keras"] == before["keras"]  # allowed to move, not named: kept
     assert after["absl-py"] != "2.1.0"  # named: moved to the newest
     assert {k: v for k, v in after.items() if k != "absl-py"} == {k: v for k, v in before.items() if k != "absl-py"}
+
+
+def test_conda_option_uses_given_executable(make_project, tmp_path: Path) -> None:
+    """--conda PATH hands the conda solve to that executable (here a wrapper that records its
+    calls and answers through envlock's adapter, standing in for an installed micromamba)."""
+    calls = tmp_path / "calls.txt"
+    exe = tmp_path / "my-conda"
+    exe.write_text(f"#!{sys.executable}\nimport sys\nopen({str(calls)!r}, 'a').write(' '.join(sys.argv[1:]) + '\\n')\n"
+                   "from envlock.solver.adapter import main\nsys.exit(main())\n")
+    exe.chmod(0o755)
+    project = make_project({"a": {}})
+    r = envlock(project, "lock", "--conda", str(exe))
+    assert r.returncode == 0, r.stderr
+    logged = calls.read_text()
+    assert "--version" in logged and "create" in logged and "--dry-run" in logged
+    assert pkg(lock_of(project, "a"), "tensorflow")["version"] == "2.19.0"

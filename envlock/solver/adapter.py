@@ -166,5 +166,15 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
+def run() -> None:
+    """Entry point: exit without interpreter finalization.  py-rattler's tokio worker threads
+    can touch Python objects while the interpreter is being torn down (seen here as rare
+    SIGSEGVs in tokio-rt-worker after the answer was printed); the answer is complete by then."""
+    code = main()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    run()

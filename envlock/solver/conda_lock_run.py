@@ -35,9 +35,24 @@ def virtual_packages(spec: LockSpec, platform: str) -> dict[str, str]:
     return {**_BASE_VIRTUAL.get(platform, {}), **spec.virtual_packages.get(platform, {})}
 
 
+# The executable conda-lock calls.  It runs the adapter in a child and retries when that
+# child dies from a signal: py-rattler's tokio workers have been seen to segfault, rarely and
+# only under load; the solve itself is deterministic, so a retry gives the same answer.
+_LAUNCHER = """#!{python}
+import subprocess, sys
+for _ in range(3):
+    p = subprocess.run([{python!r}, "-m", "envlock.solver.adapter", *sys.argv[1:]], capture_output=True)
+    if p.returncode >= 0:
+        break
+sys.stdout.buffer.write(p.stdout)
+sys.stderr.buffer.write(p.stderr)
+sys.exit(p.returncode if p.returncode >= 0 else 1)
+"""
+
+
 def _adapter_launcher(tmp: Path) -> Path:
     exe = tmp / "envlock-conda"
-    exe.write_text(f"#!{sys.executable}\nimport sys\nfrom envlock.solver.adapter import main\nsys.exit(main())\n")
+    exe.write_text(_LAUNCHER.format(python=sys.executable))
     exe.chmod(0o755)
     return exe
 
