@@ -1,0 +1,86 @@
+"""``envlock audit``: static checks of lockfiles' TensorFlow stacks (a pure read)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+from rich.table import Table
+from rich.text import Text
+
+from envlock.cli._common import handles_errors, json_option, open_project, out, print_json, project_option
+from envlock.errors import EXIT_BAD_INPUT, EXIT_CHECK_FAILED, EXIT_OK, InputError
+from envlock.project import Project
+
+_STYLE = {"error": "bold red", "warning": "yellow", "info": "cyan"}
+_LOCK_SUFFIX = ".conda-lock.yml"
+
+
+@click.command("audit")
+@click.argument("lockfiles", nargs=-1, type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--profile", "profile_names", multiple=True, metavar="NAME",
+              help="Also check that the lock delivers what profile NAME asks for (repeatable).")
+@json_option
+@project_option
+@handles_errors
+def command(lockfiles: tuple[Path, ...], profile_names: tuple[str, ...], as_json: bool, project_dir: str) -> None:
+    """Find inconsistencies in the TensorFlow stack of LOCKFILE(s) (default: every lock of the project).
+
+    Exit 0 when clean, 1 when a finding is an error, 2 when a file cannot be read."""
+    from envlock.audit import UNREADABLE, audit_path
+    from envlock.profiles import load_profile
+
+    project = open_project(project_dir)
+    profiles = [load_profile(project, n) for n in profile_names]
+    targets = _targets(project, list(lockfiles), profile_names)
+    reports = []
+    for path, names in targets:
+        pinned = profiles or [load_profile(project, n) for n in names]
+        reports.append(audit_path(path, pinned))
+    if as_json:
+        print_json({"files": [r.model_dump() for r in reports]})
+    else:
+        for report in reports:
+            _render(report)
+        _summary(reports)
+    if any(f.rule == UNREADABLE for r in reports for f in r.findings):
+        sys.exit(EXIT_BAD_INPUT)
+    sys.exit(EXIT_CHECK_FAILED if any(r.has_errors for r in reports) else EXIT_OK)
+
+
+def _targets(project: Project, lockfiles: list[Path], profile_names: tuple[str, ...]) -> list[tuple[Path, list[str]]]:
+    """(lockfile, profiles to check it against).  A project lock is checked against its own
+    profile when profiles/<name>.yml exists."""
+    if lockfiles:
+        return [(p, []) for p in lockfiles]
+    if profile_names:
+        return [(project.unified_lock_path(n), []) for n in profile_names]
+    locks = sorted(project.locks_dir.glob(f"*{_LOCK_SUFFIX}"))
+    if not locks:
+        raise InputError(
+            f"{project.locks_dir}: no *{_LOCK_SUFFIX} files to audit; run `envlock lock` first or "
+            "name a lockfile: `envlock audit path/to/conda-lock.yml`."
+        )
+    known = set(project.profile_names())
+    return [(p, [n] if (n := p.name[: -len(_LOCK_SUFFIX)]) in known else []) for p in locks]
+
+
+def _render(report) -> None:  # type: ignore[no-untyped-def]
+    plats = ", ".join(report.platforms) or "no platforms"
+    out.print(Text.assemble((report.path, "bold"), f"  ({report.format}; {plats})"))
+    if not report.findings:
+        out.print(Text("  no findings", style="green"))
+        return
+    table = Table(show_header=True, header_style="bold", box=None, padding=(0, 1), expand=False)
+    for column in ("severity", "rule", "platform", "finding"):
+        table.add_column(column, overflow="fold")
+    for f in report.findings:
+        table.add_row(Text(f.severity, style=_STYLE[f.severity]), f.rule, f.platform or "all", Text(f.message))
+    out.print(table)
+
+
+def _summary(reports: list) -> None:
+    counts = {s: sum(1 for r in reports for f in r.findings if f.severity == s) for s in _STYLE}
+    text = ", ".join(f"{n} {s}{'s' if n != 1 and s != 'info' else ''}" for s, n in counts.items())
+    out.print(Text(f"{len(reports)} file(s): {text}", style="bold red" if counts["error"] else "bold"))

@@ -1,0 +1,81 @@
+"""``envlock diff``: what changes between two lockfiles, TensorFlow highlights first (a pure read)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+from rich.table import Table
+from rich.text import Text
+
+from envlock.cli._common import handles_errors, json_option, out, print_json
+
+_KIND_STYLE = {"upgraded": "green", "downgraded": "red", "rebuilt": "yellow", "added": "cyan", "removed": "magenta"}
+
+
+@click.command("diff")
+@click.argument("old", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("new", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--summary", is_flag=True, help="Only highlights and per-platform counts, not every package.")
+@json_option
+@handles_errors
+def command(old: Path, new: Path, summary: bool, as_json: bool) -> None:
+    """Compare two lockfiles of any format (conda-lock unified, explicit), per platform."""
+    from envlock.diff import diff_lockfiles
+    from envlock.lockfile import read_lockfile
+
+    result = diff_lockfiles(read_lockfile(old), read_lockfile(new))
+    if as_json:
+        print_json(result.model_dump())
+        return
+    out.print(Text.assemble(("old ", "dim"), result.old, f" ({result.old_format})"))
+    out.print(Text.assemble(("new ", "dim"), result.new, f" ({result.new_format})"))
+    _highlights(result)
+    _breaking(result)
+    _counts(result)
+    if not summary:
+        _details(result)
+
+
+def _highlights(result) -> None:  # type: ignore[no-untyped-def]
+    if not result.highlights:
+        out.print(Text("\nNo change to TensorFlow, Keras, Python, CUDA, cuDNN or the NumPy major.", style="green"))
+        return
+    table = Table(title="Highlights", title_justify="left", box=None, padding=(0, 1), header_style="bold")
+    for column in ("what", "platforms", "old", "new", "note"):
+        table.add_column(column, overflow="fold")
+    for h in result.highlights:
+        table.add_row(h.topic, ", ".join(h.platforms), Text(h.old or "—"), Text(h.new or "—"), Text(h.note, style="bold yellow"))
+    out.print(table)
+
+
+def _breaking(result) -> None:  # type: ignore[no-untyped-def]
+    if not result.breaking:
+        return
+    verb = "crossed" if result.breaking_direction == "upgrade" else "undone (downgrade)"
+    out.print(Text(f"\nBreaking changes {verb}:", style="bold"))
+    for b in result.breaking:
+        out.print(Text(f"  {b.line}: {b.change}"))
+
+
+def _counts(result) -> None:  # type: ignore[no-untyped-def]
+    table = Table(title="\nPer platform", title_justify="left", box=None, padding=(0, 1), header_style="bold")
+    for column in ("platform", "in", "upgraded", "downgraded", "rebuilt", "added", "removed", "unchanged"):
+        table.add_column(column, justify="right" if column not in ("platform", "in") else "left")
+    for p in result.platforms:
+        c = p.counts()
+        table.add_row(p.platform, p.present, *(str(c[k]) for k in _KIND_STYLE), str(p.unchanged))
+    out.print(table)
+
+
+def _details(result) -> None:  # type: ignore[no-untyped-def]
+    for p in result.platforms:
+        if not p.changes:
+            continue
+        table = Table(title=f"\n{p.platform}", title_justify="left", box=None, padding=(0, 1), header_style="bold")
+        for column in ("change", "package", "old", "new", "note"):
+            table.add_column(column, overflow="fold")
+        for kind in _KIND_STYLE:
+            for c in p.of_kind(kind):
+                table.add_row(Text(kind, style=_KIND_STYLE[kind]), Text(c.name), Text(c.old or ""), Text(c.new or ""), Text(c.note))
+        out.print(table)
