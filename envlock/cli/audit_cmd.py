@@ -9,7 +9,15 @@ import click
 from rich.table import Table
 from rich.text import Text
 
-from envlock.cli._common import handles_errors, json_option, open_project, out, print_json, project_option
+from envlock.audit.findings import FileReport
+from envlock.cli._common import (
+    handles_errors,
+    json_option,
+    open_project,
+    out,
+    print_json,
+    project_option,
+)
 from envlock.errors import EXIT_BAD_INPUT, EXIT_CHECK_FAILED, EXIT_OK, InputError
 from envlock.project import Project
 
@@ -66,7 +74,7 @@ def _targets(project: Project, lockfiles: list[Path], profile_names: tuple[str, 
     return [(p, [n] if (n := p.name[: -len(_LOCK_SUFFIX)]) in known else []) for p in locks]
 
 
-def _render(report) -> None:  # type: ignore[no-untyped-def]
+def _render(report: FileReport) -> None:
     plats = ", ".join(report.platforms) or "no platforms"
     out.print(Text.assemble((report.path, "bold"), f"  ({report.format}; {plats})"))
     if not report.findings:
@@ -80,7 +88,7 @@ def _render(report) -> None:  # type: ignore[no-untyped-def]
     out.print(table)
 
 
-def _summary(reports: list) -> None:
+def _summary(reports: list[FileReport]) -> None:
     counts = {s: sum(1 for r in reports for f in r.findings if f.severity == s) for s in _STYLE}
     text = ", ".join(f"{n} {s}{'s' if n != 1 and s != 'info' else ''}" for s, n in counts.items())
     out.print(Text(f"{len(reports)} file(s): {text}", style="bold red" if counts["error"] else "bold"))

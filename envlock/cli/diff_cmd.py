@@ -9,6 +9,7 @@ from rich.table import Table
 from rich.text import Text
 
 from envlock.cli._common import handles_errors, json_option, out, print_json
+from envlock.diff import LockDiff
 
 _KIND_STYLE = {"upgraded": "green", "downgraded": "red", "rebuilt": "yellow", "added": "cyan", "removed": "magenta"}
 
@@ -37,7 +38,7 @@ def command(old: Path, new: Path, summary: bool, as_json: bool) -> None:
         _details(result)
 
 
-def _highlights(result) -> None:  # type: ignore[no-untyped-def]
+def _highlights(result: LockDiff) -> None:
     if not result.highlights:
         out.print(Text("\nNo change to TensorFlow, Keras, Python, CUDA, cuDNN or the NumPy major.", style="green"))
         return
@@ -49,7 +50,7 @@ def _highlights(result) -> None:  # type: ignore[no-untyped-def]
     out.print(table)
 
 
-def _breaking(result) -> None:  # type: ignore[no-untyped-def]
+def _breaking(result: LockDiff) -> None:
     if not result.breaking:
         return
     verb = "crossed" if result.breaking_direction == "upgrade" else "undone (downgrade)"
@@ -58,7 +59,7 @@ def _breaking(result) -> None:  # type: ignore[no-untyped-def]
         out.print(Text(f"  {b.line}: {b.change}"))
 
 
-def _counts(result) -> None:  # type: ignore[no-untyped-def]
+def _counts(result: LockDiff) -> None:
     table = Table(title="\nPer platform", title_justify="left", box=None, padding=(0, 1), header_style="bold")
     for column in ("platform", "in", "upgraded", "downgraded", "rebuilt", "added", "removed", "unchanged"):
         table.add_column(column, justify="right" if column not in ("platform", "in") else "left")
@@ -68,7 +69,7 @@ def _counts(result) -> None:  # type: ignore[no-untyped-def]
     out.print(table)
 
 
-def _details(result) -> None:  # type: ignore[no-untyped-def]
+def _details(result: LockDiff) -> None:
     for p in result.platforms:
         if not p.changes:
             continue
