@@ -21,6 +21,8 @@ from envlock.cli._common import (
 @click.option("--prefix", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Environment directory [default: .envs/NAME in the project].")
 @click.option("--platform", default=None, help="Conda platform of the lock to install [default: this machine's].")
+@click.option("--lock", "lock_file", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Install this conda-lock file instead of the profile's lock (never re-locked).")
 @click.option("--frozen", is_flag=True, help="Never lock; fail (exit 1) if the lock is missing or stale. For CI.")
 @click.option("--force", is_flag=True, help="Replace a prefix that exists but is not a conda environment.")
 @click.option("--no-verify", is_flag=True, help="Skip the verification run after creating.")
@@ -28,8 +30,8 @@ from envlock.cli._common import (
 @project_option
 @json_option
 @handles_errors
-def command(name: str, prefix: Path | None, platform: str | None, frozen: bool, force: bool, no_verify: bool,
-            jobs: int, project_dir: str, as_json: bool) -> None:
+def command(name: str, prefix: Path | None, platform: str | None, lock_file: Path | None, frozen: bool, force: bool,
+            no_verify: bool, jobs: int, project_dir: str, as_json: bool) -> None:
     """Create (or update) the environment of a profile from its lock: packages come from the
     shared cache (each checked against the lock's sha256), are hard-linked into a staging
     directory and swapped into place; pip wheels are installed by uv with --no-deps and hashes.
@@ -41,7 +43,8 @@ def command(name: str, prefix: Path | None, platform: str | None, frozen: bool, 
     progress = make_progress(quiet=as_json)
     try:
         result = create_environment(project, name, prefix=prefix, platform=platform, frozen=frozen, force=force,
-                                    verify=not no_verify, progress=progress, jobs=jobs)
+                                    verify=not no_verify, progress=progress, jobs=jobs,
+                                    lock_file=lock_file)
     finally:
         progress.close()
     if as_json:

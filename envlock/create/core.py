@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import signal
+import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -32,6 +33,7 @@ class CreateResult(BaseModel):
     cache_dir: str = ""
     verification: Literal["verifier", "drift-check", "skipped"] = "skipped"
     verification_ok: bool | None = None
+    verification_failures: list[str] = []
     seconds: dict[str, float] = {}
 
 
@@ -68,6 +70,26 @@ def ensure_lock(project: Project, name: str, *, frozen: bool, progress: Progress
     return path
 
 
+FAULT_ENV = "ENVLOCK_TEST_FAULT"
+
+
+def _fault(point: str) -> None:
+    """Test hook: ``ENVLOCK_TEST_FAULT=kill@link`` SIGKILLs this process after linking,
+    ``term@link`` SIGTERMs it, ``sleep@locked`` holds the prefix lock for a second."""
+    spec = os.environ.get(FAULT_ENV)
+    if not spec or "@" not in spec:
+        return
+    action, where = spec.split("@", 1)
+    if where != point:
+        return
+    if action == "kill":
+        os.kill(os.getpid(), signal.SIGKILL)
+    elif action == "term":
+        os.kill(os.getpid(), signal.SIGTERM)
+    elif action == "sleep":
+        time.sleep(1.5)
+
+
 def _is_environment(prefix: Path) -> bool:
     return (prefix / "conda-meta").is_dir()
 
@@ -92,7 +114,7 @@ def _sigterm_as_interrupt() -> Iterator[None]:
 def create_environment(
     project: Project, name: str, *, prefix: Path | None = None, platform: str | None = None,
     frozen: bool = False, force: bool = False, verify: bool = True, progress: Progress | None = None,
-    jobs: int = 8,
+    jobs: int = 8, lock_file: Path | None = None,
 ) -> CreateResult:
     from envlock.activation import write_env_vars
     from envlock.profiles import load_profile, render
@@ -102,7 +124,12 @@ def create_environment(
     times: dict[str, float] = {}
     profile = load_profile(project, name)
     plat = resolve_platform(profile.platforms, platform, project.profile_path(name))
-    lock_path = ensure_lock(project, name, frozen=frozen, progress=progress, profile=profile)
+    if lock_file is not None:  # an explicit lock file: used as is, never re-locked
+        lock_path = Path(lock_file).absolute()
+        if not lock_path.is_file():
+            raise InputError(f"{lock_path}: --lock names no file.")
+    else:
+        lock_path = ensure_lock(project, name, frozen=frozen, progress=progress, profile=profile)
     env_vars = render(project, profile).env_vars
     target = (Path(prefix) if prefix else project.default_prefix(name)).absolute()
     lock_sha = file_sha256(lock_path)
@@ -147,12 +174,14 @@ def create_environment(
     result = CreateResult(**base, action="created", conda_packages=len(conda_pkgs), pip_packages=len(pip_pkgs),
                           cache_dir=str(root))
 
-    def waiting() -> None:
-        progress.info(f"{target}: another envlock create is running on this prefix; waiting for it")
+    def waiting() -> None:  # shown even with --json (stderr): a silent hang would look like a bug
+        sys.stderr.write(f"{target}: another envlock create is running on this prefix; waiting for it\n")
+        sys.stderr.flush()
 
     with _sigterm_as_interrupt(), prefix_lock(target, on_wait=waiting):
         recover(target)
         cache.prune_partials(root)
+        _fault("locked")
         if is_current(target, read_stamp(target), lock_file_sha256=lock_sha, platform=plat, env_vars=env_vars):
             times["total"] = time.perf_counter() - t0  # a concurrent run just built it
             return result.model_copy(update={"action": "up-to-date", "seconds": times})
@@ -180,6 +209,7 @@ def create_environment(
                           on_linked=lambda _n: progress.advance("link"))
             progress.finish("link", f"{len(conda_pkgs)} conda packages")
             times["link"] = time.perf_counter() - t
+            _fault("link")
 
             if pip_pkgs:
                 t = time.perf_counter()
@@ -214,19 +244,8 @@ def create_environment(
 
 
 def run_verification(project, profile, prefix, plat, pkgs, env_vars, result, progress) -> None:  # noqa: ANN001
-    """The verifier (``envlock.verify.verify_environment``) when it exists, else the drift check."""
-    if plat == host_platform():
-        try:
-            from envlock.verify import verify_environment  # type: ignore[attr-defined]
-        except ImportError:
-            verify_environment = None
-        if verify_environment is not None:
-            outcome = verify_environment(project, profile, prefix, bench=True, record=True)
-            ok = getattr(outcome, "ok", getattr(outcome, "passed", True))
-            result.verification, result.verification_ok = "verifier", bool(ok)
-            if not ok:
-                raise CheckFailed(f"{prefix}: created, but verification failed; see `envlock verify --profile {profile.name}`.")
-            return
+    """The drift check (cheap: proves the prefix is exactly the lock), then the verifier
+    (``envlock.verify.verify_environment``: imports TensorFlow, checks Keras/CUDA/CPU, benchmarks)."""
     from envlock.create.drift import check_prefix
 
     report = check_prefix(prefix, plat, pkgs, env_vars=env_vars)
@@ -234,3 +253,20 @@ def run_verification(project, profile, prefix, plat, pkgs, env_vars, result, pro
     progress.info(report.summary())
     if not report.clean:
         raise CheckFailed(f"{prefix}: created, but it does not match its lock: {report.summary()}; run `envlock check`.")
+    if plat != host_platform():
+        return
+    try:
+        from envlock.verify import verify_environment
+    except ImportError:
+        return
+    outcome = verify_environment(project, profile, prefix, bench=True, record=True)
+    ok = bool(getattr(outcome, "ok", True))
+    result.verification, result.verification_ok = "verifier", ok
+    failed = [c for c in getattr(outcome, "checks", []) if not getattr(c, "ok", True)]
+    if failed:
+        result.verification_failures = [f"{c.name}: {c.message or c.actual}" for c in failed]
+    if not ok:
+        lines = "; ".join(result.verification_failures[:5]) or "see the report"
+        raise CheckFailed(f"{prefix}: created (and matches its lock), but verification failed — {lines}. "
+                          f"Details: `envlock verify --profile {profile.name}`.")
+    progress.info(f"verified: {len(getattr(outcome, 'checks', []))} checks passed")
