@@ -311,3 +311,29 @@ def test_conda_option_uses_given_executable(make_project, tmp_path: Path) -> Non
     logged = calls.read_text()
     assert "--version" in logged and "create" in logged and "--dry-run" in logged
     assert pkg(lock_of(project, "a"), "tensorflow")["version"] == "2.19.0"
+
+
+@pytest.mark.network
+@pytest.mark.parametrize("name", ["cpu-avx512", "cuda12", "macos-arm64", "legacy-keras2"])
+def test_shipped_pip_profiles_lock_against_a_mirror(name: str, tf_channel: Path, tmp_path: Path) -> None:
+    """The shipped pip-route profiles, unchanged but for their channel (a local mirror stands
+    in for conda-forge, which is unreachable here), lock end to end."""
+    repo = Path(__file__).resolve().parents[1]
+    doc = yaml.safe_load((repo / "profiles" / f"{name}.yml").read_text())
+    doc["channels"] = [tf_channel.as_uri()]
+    project = write_project(tmp_path / "p", {name: doc})
+    r = envlock(project, "lock", offline=False)
+    assert r.returncode == 0, r.stderr
+    lock = read_lockfile(project / "locks" / f"{name}.conda-lock.yml")
+    assert lock.platforms == doc["platforms"]
+    for plat in doc["platforms"]:
+        pip = {p.name: p for p in lock.for_platform(plat) if p.manager == "pip"}
+        tf = pip.get("tensorflow-cpu") or pip["tensorflow"]
+        assert tf.version.startswith("2.21.")
+        if name == "cuda12":
+            assert pip["nvidia-cudnn-cu12"].version.startswith("9.")
+            assert pip["nvidia-cuda-runtime-cu12"].version.startswith("12.")
+        if name == "macos-arm64":
+            assert pip["tensorflow-metal"].version.startswith("1.2.")
+        if name == "legacy-keras2":
+            assert pip["tf-keras"].version.startswith("2.21.")
