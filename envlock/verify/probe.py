@@ -191,6 +191,9 @@ def m_keras(ctx: dict) -> dict:
     k = tf.keras
     module = getattr(k, "__name__", None)  # triggers the lazy load; may raise ImportError
     version = getattr(k, "__version__", None)
+    if version is None:  # tf_keras.api._v2.keras has no __version__; its top package does
+        top = sys.modules.get((module or "").split(".")[0])
+        version = getattr(top, "__version__", None)
     if module and module.startswith("tf_keras"):
         resolves_to = "tf_keras"
     elif (module or "").startswith("keras._tf_keras") or (version or "").startswith("3."):
