@@ -36,7 +36,8 @@ def envlock(project: Path, *args: str, cache: Path, offline: bool = True, extra_
             **kw) -> subprocess.CompletedProcess:
     env = {**os.environ, **(OFFLINE if offline else {}), "ENVLOCK_CACHE_DIR": str(cache), **(extra_env or {})}
     env.pop("ENVLOCK_TEST_FAULT", None) if not (extra_env and "ENVLOCK_TEST_FAULT" in extra_env) else None
-    return subprocess.run([*ENVLOCK, *args, "--project", str(project)], capture_output=True, text=True, env=env, **kw)
+    cmd = [*ENVLOCK, args[0], "--project", str(project), *args[1:]]  # before a `--` of `envlock run`
+    return subprocess.run(cmd, capture_output=True, text=True, env=env, **kw)
 
 
 @pytest.fixture(scope="module")

@@ -14,23 +14,21 @@ from pathlib import Path
 import pytest
 import yaml
 from channel_factory import index_channel, write_package
-from create_support import (  # noqa: F401 - fixtures
+from create_support import (
     ENVLOCK,
     OFFLINE,
-    cache,
     channel_file,
     env_prefix,
     envlock,
-    extra_channel,
     extra_specs,
     invalidate_stamp,
     leftovers,
     lock_entry,
-    locked_template,
-    project,
     snapshot,
     summary,
 )
+
+pytest_plugins = ["create_support"]  # fixtures: project, cache, locked_template, extra_channel
 
 
 def test_create_builds_real_prefix_with_final_paths(project: Path, cache: Path) -> None:
