@@ -1,6 +1,10 @@
 """Fixtures and helpers for the create/check/run tests: a locked project against the shared
 local channel plus a small extra channel (a package with a text prefix placeholder and a
-payload), copied per test; the envlock CLI run as a subprocess with its own package cache."""
+payload), copied per test; the envlock CLI run as a subprocess with its own package cache.
+
+PYTEST_DONT_REWRITE: the test modules import helpers from here before pytest loads it as
+their plugin, so pytest could not rewrite its asserts anyway (every assert has a message).
+"""
 
 from __future__ import annotations
 
