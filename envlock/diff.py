@@ -80,11 +80,14 @@ def _text(pkg: LockedPackage) -> str:
     return f"{pkg.version} {pkg.build}".strip() + (" (pip)" if pkg.manager == "pip" else "")
 
 
+def _hashes_differ(a: LockedPackage, b: LockedPackage) -> bool:
+    """True when both files record a hash of one kind and they differ."""
+    return any(x != y for x, y in ((a.sha256, b.sha256), (a.md5, b.md5)) if x and y)
+
+
 def _same_artifact(a: LockedPackage, b: LockedPackage) -> bool:
-    """Same version, build and — where both files record them — same hashes."""
-    if a.build != b.build or a.manager != b.manager:
-        return False
-    return all(x == y for x, y in ((a.sha256, b.sha256), (a.md5, b.md5)) if x and y)
+    """Same build from the same place and — where both files record them — same hashes."""
+    return (a.build, a.manager, a.channel_name) == (b.build, b.manager, b.channel_name) and not _hashes_differ(a, b)
 
 
 def _note(a: LockedPackage, b: LockedPackage) -> str:
@@ -93,7 +96,7 @@ def _note(a: LockedPackage, b: LockedPackage) -> str:
         notes.append(f"{a.manager} → {b.manager}")
     elif a.manager == "conda" and a.channel_name != b.channel_name:
         notes.append(f"channel {a.channel_name} → {b.channel_name}")
-    if a.build == b.build and a.version == b.version and a.manager == b.manager:
+    if a.build == b.build and a.version == b.version and _hashes_differ(a, b):
         notes.append("same build, different hash")
     return "; ".join(notes)
 
