@@ -141,6 +141,7 @@ def test_segfaulting_interpreter_is_a_failed_check(project, tmp_path):
     doc = json.loads(r.stdout)
     probe = checks_of(doc)["probe"]
     assert not probe["ok"] and "SIGSEGV" in probe["actual"] and "'tensorflow'" in probe["actual"]
+    assert doc["tensorflow"] == {"version": None} and doc["keras"]["resolves_to"] is None
     assert "native library" in probe["message"]
     r = envlock(project.root, "--profile", "cpu", "--prefix", str(prefix))
     assert r.returncode == 1 and "Segmentation fault" in r.stdout and "Traceback" not in r.stderr

@@ -89,8 +89,8 @@ class VerifyReport(BaseModel):
     prefix: str
     platform: str
     checks: list[Check]
-    tensorflow: dict[str, Any] = {}
-    keras: dict[str, Any] = {}
+    tensorflow: dict[str, Any] = Field(default_factory=lambda: {"version": None})
+    keras: dict[str, Any] = Field(default_factory=lambda: {"version": None, "resolves_to": None})
     benchmarks: list[Benchmark] = []
     libraries: list[dict[str, Any]] = []
     hardware: dict[str, Any] = {}
