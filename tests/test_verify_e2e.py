@@ -147,6 +147,20 @@ def test_segfaulting_interpreter_is_a_failed_check(project, tmp_path):
     assert r.returncode == 1 and "Segmentation fault" in r.stdout and "Traceback" not in r.stderr
 
 
+def test_crash_at_exit_after_reporting_keeps_the_measurements(project, tmp_path):
+    recorded = Path(__file__).parent / "verify_fixtures" / "cpu-linux-x86_64.json"
+    prefix = fake_prefix(tmp_path / "exitcrash", f'tr -d "\\n" < "{recorded}"; echo; kill -SEGV $$')
+    write_profile(project.root, "cpu")
+    r = envlock(project.root, "--profile", "cpu", "--prefix", str(prefix), "--json")
+    assert r.returncode == 1, r.stderr
+    doc = json.loads(r.stdout)
+    checks = checks_of(doc)
+    assert not checks["probe"]["ok"] and "crashed with SIGSEGV while the interpreter exited" in checks["probe"]["actual"]
+    assert checks["tensorflow.version"]["ok"] and checks["keras.resolves"]["ok"]  # the report is still used
+    assert doc["tensorflow"]["version"] == "2.21.0" and len(doc["benchmarks"]) == 2
+    assert not (project.locks_dir / "cpu").exists()
+
+
 def test_hanging_interpreter_is_killed_and_fails(project, tmp_path):
     prefix = fake_prefix(tmp_path / "hang", 'echo "[envlock-probe] begin devices" >&2\nsleep 600')
     write_profile(project.root, "cpu", verify={"timeout_s": 2})

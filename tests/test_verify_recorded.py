@@ -142,7 +142,12 @@ def test_cuda_library_from_outside_the_environment_fails(monkeypatch, project, c
     del lib["owner"]
     fake_probe(monkeypatch, doc, "12.8", "linux-64")
     c = checks(verifier.verify_environment(project, profile, prefix, record=False))["libraries.origin"]
-    assert not c.ok and "/usr/local/cuda/lib64/libcudnn.so.9" in c.actual and "LD_LIBRARY_PATH" in c.message
+    assert not c.ok and "/usr/local/cuda/lib64/libcudnn.so.9" in c.actual and "unset LD_LIBRARY_PATH" in c.message
+    assert "no LD_LIBRARY_PATH is set" in c.message
+    doc["measurements"]["environment"]["value"]["LD_LIBRARY_PATH"] = "/usr/local/cuda/lib64"
+    fake_probe(monkeypatch, doc, "12.8", "linux-64")
+    c = checks(verifier.verify_environment(project, profile, prefix, record=False))["libraries.origin"]
+    assert "LD_LIBRARY_PATH=/usr/local/cuda/lib64 is set" in c.message
 
 
 def test_loaded_library_versions_against_the_lock(monkeypatch, project, cuda_env):

@@ -123,3 +123,17 @@ def test_json_document_shape(monkeypatch, project, tmp_path):
     failed = [c for c in doc["checks"] if not c["ok"]]
     assert [c["name"] for c in failed] == ["keras.version"]
     assert "3.15.1" in failed[0]["message"] and "3.12.*" in failed[0]["message"]
+
+
+def test_profile_can_turn_the_benchmark_off(monkeypatch, project, tmp_path):
+    write_profile(project.root, "nobench", verify={"bench": False, "timeout_s": 42})
+    seen = {}
+
+    def fake(prefix, config, timeout_s):
+        seen.update(config, timeout_s=timeout_s)
+        return ProbeRun(ok=False, command=["python"], problem="stop here")
+
+    monkeypatch.setattr(verifier, "run_probe", fake)
+    r = verifier.verify_environment(project, load_profile(project, "nobench"), tmp_path, bench=True)
+    assert seen == {"bench": False, "timeout_s": 42}
+    assert not r.ok and r.checks[0].actual == "stop here"

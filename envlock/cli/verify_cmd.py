@@ -44,11 +44,11 @@ def command(profile_name: str, prefix: str | None, no_bench: bool, no_record: bo
         hint = (f"create it with `envlock create --profile {profile.name}`" if prefix is None
                 else "pass --prefix the directory of a conda environment or venv")
         raise InputError(f"{where}: no environment there; {hint}.")
-    bench = profile.verify.bench and not no_bench
+    bench = not no_bench  # verify_environment also honours the profile's verify.bench
     if as_json:
         result = verify_environment(project, profile, where, bench=bench, record=not no_record)
     else:
-        with err.status(f"verifying {where} against profile {profile.name} (importing TensorFlow{', benchmarking' if bench else ''})"):
+        with err.status(f"verifying {where} against profile {profile.name} (importing TensorFlow{', benchmarking' if bench and profile.verify.bench else ''})"):
             result = verify_environment(project, profile, where, bench=bench, record=not no_record)
     if report_file:
         try:

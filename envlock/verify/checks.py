@@ -362,8 +362,7 @@ def check_libraries(ctx: Context) -> list[Check]:
         out.append(Check(
             name="libraries.origin", ok=not bad, expected=f"CUDA/cuDNN/NCCL libraries from inside {ctx.prefix}",
             actual="; ".join(lb["path"] for lb in bad) if bad else f"{len(gpu_libs)} loaded, all inside",
-            message="" if not bad else ("these libraries were loaded from outside the environment, shadowing the locked ones "
-                                        "(a system LD_LIBRARY_PATH or ldconfig entry): unset LD_LIBRARY_PATH for this environment or remove the system copies from its path."),
+            message="" if not bad else _origin_message(ctx),
         ))
     if ctx.locked is not None:
         bad_pairs = libraries.lock_mismatches(libs, ctx.locked)
@@ -375,6 +374,14 @@ def check_libraries(ctx: Context) -> list[Check]:
             message="" if not bad_pairs else "the environment drifted from its lock: re-create it with `envlock create` (or see `envlock check`).",
         ))
     return out
+
+
+def _origin_message(ctx: Context) -> str:
+    ld = ctx.doc.value("environment").get("LD_LIBRARY_PATH")
+    cause = (f"LD_LIBRARY_PATH={ld} is set in the environment the probe ran with" if ld
+             else "no LD_LIBRARY_PATH is set, so an ldconfig entry or an RPATH found them first")
+    return (f"these libraries were loaded from outside the environment, shadowing the locked ones ({cause}): "
+            "unset LD_LIBRARY_PATH for this environment or remove the system copies from the loader's path.")
 
 
 CHECKS: list[Callable[[Context], list[Check]]] = [

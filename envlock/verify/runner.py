@@ -83,10 +83,14 @@ def run_probe(prefix: Path, config: dict, *, timeout_s: float, python: Path | No
         run.problem = f"the probe hung{where} and was killed after {timeout_s:g} s"
         return run
     run.signal = _signal_name(proc.returncode)
-    if run.signal:
-        run.problem = f"the probe crashed with {run.signal}{where} (a native library failed)"
-        return run
     doc = _parse(stdout)
+    if run.signal:
+        if doc is not None:  # reported everything, then crashed in interpreter teardown
+            run.doc = doc
+            run.problem = f"the probe reported, then crashed with {run.signal} while the interpreter exited"
+        else:
+            run.problem = f"the probe crashed with {run.signal}{where} (a native library failed)"
+        return run
     if doc is None:
         run.problem = f"the probe exited with status {proc.returncode}{where} without printing its JSON document"
         return run

@@ -21,6 +21,8 @@ def _probe_check(run: ProbeRun) -> Check:
         return Check(name="probe", ok=True, expected="the probe runs and reports", actual=f"ok in {run.seconds:g} s")
     if run.timed_out:
         why = "the environment hangs (a GPU driver wait, a deadlock in a native library, or a far too slow machine): see the stderr tail; raise verify.timeout_s if the machine is just slow."
+    elif run.signal and run.doc is not None:
+        why = "every measurement completed, but a native library crashed at interpreter exit (destructor order in an extension); programs in this environment will crash the same way on exit."
     elif run.signal:
         why = "a native library crashed the interpreter (a CPU without the instructions the build needs, mismatched CUDA/cuDNN libraries, or a broken wheel): see the stderr tail."
     elif run.returncode is None:
@@ -47,16 +49,17 @@ def verify_environment(project: Project, profile: Profile, prefix: Path, *, benc
                        record: bool = True, timeout_s: float | None = None) -> VerifyReport:
     """Verify the environment at ``prefix`` against ``profile``; never raises for a broken env.
 
-    ``bench``: run the smoke benchmark.  ``record``: on success write (and, on comparable
+    ``bench``: run the smoke benchmark (also off when the profile sets ``verify.bench: false``).  ``record``: on success write (and, on comparable
     hardware, first compare with) ``locks/<name>/verified-<platform>.json``.
     """
     prefix = Path(prefix)
+    bench = bench and profile.verify.bench
     platform = hardware.current_platform()
     run = run_probe(prefix, {"bench": bench}, timeout_s=timeout_s or profile.verify.timeout_s)
     report = VerifyReport(ok=False, profile=profile.name, prefix=str(prefix), platform=platform,
                           checks=[_probe_check(run)], stderr_tail=run.stderr_tail,
                           timings={"probe_s": run.seconds})
-    if not run.ok or run.doc is None:
+    if run.doc is None:
         return report
     doc = run.doc
     lock, lock_note = _lock(project, profile.name, platform)
