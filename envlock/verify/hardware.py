@@ -9,9 +9,9 @@ from pydantic import BaseModel
 
 
 def current_platform() -> str:
-    from rattler import Platform
+    from rattler import Subdir  # rattler's name for a conda platform (``Platform`` is deprecated)
 
-    return str(Platform.current())
+    return str(Subdir.current())
 
 
 def host_cuda_version() -> str | None:
