@@ -9,9 +9,11 @@ locks) and ``explicit`` (``@EXPLICIT`` files).  Anything else is refused with an
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from envlock.errors import InputError
 from envlock.lockfile.explicit import looks_explicit, parse_explicit
+from envlock.lockfile.fast_yaml import Unsupported, parse_package_list, split_top_level
 from envlock.lockfile.model import LockedPackage, Lockfile, Manager
 from envlock.lockfile.unified import load_yaml, looks_unified, parse_unified
 
@@ -21,6 +23,21 @@ __all__ = ["LockedPackage", "Lockfile", "Manager", "parse_conda_lock_v1", "read_
 def parse_conda_lock_v1(path: Path, data: dict) -> Lockfile:
     """Kept for callers of the first reader; any conda-lock unified mapping is accepted."""
     return parse_unified(path, data)
+
+
+def _load_fast(path: Path, text: str) -> Any:
+    """The YAML document, reading a conda-lock ``package:`` list with the fast scanner."""
+    rest, package_lines = split_top_level(text)
+    if package_lines is not None:
+        try:
+            entries = parse_package_list(package_lines)
+        except Unsupported:
+            return load_yaml(path, text)
+        data = load_yaml(path, rest)
+        if isinstance(data, dict) and "package" not in data:
+            data["package"] = entries or None
+            return data
+    return load_yaml(path, text)
 
 
 def read_lockfile(path: Path | str) -> Lockfile:
@@ -33,7 +50,7 @@ def read_lockfile(path: Path | str) -> Lockfile:
         raise InputError(f"{path}: cannot read lockfile ({exc.strerror}); check the path.") from None
     if looks_explicit(text):
         return parse_explicit(path, text)
-    data = load_yaml(path, text)
+    data = _load_fast(path, text)
     if isinstance(data, dict) and "environments" in data and "packages" in data:
         raise InputError(
             f"{path}: looks like a pixi.lock (fields 'environments' and 'packages'), which envlock "

@@ -88,7 +88,7 @@ def _conda_package(path: Path, number: int, line: str, platform: str) -> LockedP
         )
     name, version, build = parsed
     md5, sha256 = _hashes(fragment.strip())
-    return LockedPackage.model_construct(
+    return LockedPackage(
         name=name, version=version, build=build, manager="conda", platform=platform, url=url,
         md5=md5, sha256=sha256, channel=conda_channel(url), category="main", optional=False, depends={},
     )
@@ -98,7 +98,7 @@ def _pip_package(m: re.Match[str], platform: str) -> LockedPackage:
     url = m.group("url")
     parsed = wheel_name_version(url.rsplit("/", 1)[-1])
     name, version = parsed if parsed else (m.group("name").lower(), "")
-    return LockedPackage.model_construct(
+    return LockedPackage(
         name=m.group("name").lower().replace("_", "-") or name, version=version, build="", manager="pip",
         platform=platform, url=url, md5=None, sha256=m.group("sha"), channel="pypi",
         category="main", optional=False, depends={},

@@ -130,14 +130,19 @@ def parse_unified(path: Path, data: dict) -> Lockfile:
     if isinstance(data.get("package"), str) and data["package"] in _NULLS:
         data = {**data, "package": None}
     try:
-        parsed = _UnifiedFile.model_validate(data)
-    except ValidationError as exc:
-        raise _explain(path, data, exc) from None
-    packages = [_locked(e) for e in parsed.package or []]
-    meta = parsed.metadata
+        # Fast path: entries straight into LockedPackage (pydantic still checks every field).
+        meta = _Metadata.model_validate(data["metadata"])
+        packages = [_from_mapping(e) for e in data.get("package") or []]
+    except (KeyError, TypeError, AttributeError, ValueError):
+        # The file model is the specification; it also names the broken field.
+        try:
+            parsed = _UnifiedFile.model_validate(data)
+        except ValidationError as exc:
+            raise _explain(path, data, exc) from None
+        meta, packages = parsed.metadata, [_locked(e) for e in parsed.package or []]
     return Lockfile(
         path=str(path),
-        format="conda-lock-v1" if parsed.version is not None else "conda-lock-v0",
+        format="conda-lock-v1" if data.get("version") is not None else "conda-lock-v0",
         platforms=list(meta.platforms) or sorted({p.platform for p in packages}),
         packages=packages,
         content_hash=dict(meta.content_hash),
@@ -145,11 +150,27 @@ def parse_unified(path: Path, data: dict) -> Lockfile:
     )
 
 
+def _from_mapping(entry: dict[str, Any]) -> LockedPackage:
+    manager, url, hashes = entry["manager"], entry["url"], entry["hash"]
+    if manager not in ("conda", "pip") or not isinstance(hashes, dict):
+        raise ValueError(manager)
+    categories = entry.get("categories")
+    is_conda = manager == "conda"
+    return LockedPackage(
+        name=entry["name"], version=entry["version"], manager=manager, platform=entry["platform"],
+        url=url, sha256=hashes.get("sha256") or None, md5=hashes.get("md5") or None,
+        build=conda_build(url) if is_conda else "",
+        channel=conda_channel(url) if is_conda else "pypi",
+        category=categories[0] if categories else entry.get("category", "main"),
+        optional=entry.get("optional", False),
+        depends=entry.get("dependencies") or {},
+    )
+
+
 def _locked(entry: _Entry) -> LockedPackage:
     is_conda = entry.manager == "conda"
     category = entry.categories[0] if entry.categories else entry.category
-    # model_construct: the entry was validated above; a 10,000-entry file must stay fast.
-    return LockedPackage.model_construct(
+    return LockedPackage(
         name=entry.name, version=entry.version, manager=entry.manager, platform=entry.platform,
         url=entry.url, sha256=entry.hash.sha256 or None, md5=entry.hash.md5 or None,
         build=conda_build(entry.url) if is_conda else "",
