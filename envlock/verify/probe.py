@@ -13,7 +13,8 @@ logs, prints from native code — goes to stderr (fd 1 is pointed at fd 2 while 
 with a ``[envlock-probe] begin <step>`` marker before each step so that the host can say
 where a crash (segfault in a native library) or hang happened.
 
-Usage: ``python -I probe.py '{"bench": true}'``.
+Usage: ``python -I probe.py '{"bench": true}'``.  Keep it runnable on Python 3.7 (TF 2.10's
+oldest), hence no ``str.removesuffix``, walrus-free code and a guarded ``importlib.metadata``.
 """
 
 from __future__ import annotations
@@ -142,8 +143,10 @@ def m_cpu(ctx: dict) -> dict:
 
 
 def _dist_version(name: str) -> str | None:
-    from importlib import metadata
-
+    try:
+        from importlib import metadata  # Python 3.8+; TF 2.10/2.11 still run on 3.7
+    except ImportError:
+        return None
     try:
         return metadata.version(name)
     except metadata.PackageNotFoundError:
@@ -372,7 +375,8 @@ def m_libraries(ctx: dict) -> dict:
         for line in fh:
             parts = line.split(None, 5)
             if len(parts) == 6 and ".so" in parts[5]:
-                paths.add(parts[5].strip().removesuffix(" (deleted)"))
+                path = parts[5].strip()
+                paths.add(path[: -len(" (deleted)")] if path.endswith(" (deleted)") else path)
     libs = []
     for path in sorted(paths):
         base = os.path.basename(path)
@@ -388,7 +392,10 @@ def m_libraries(ctx: dict) -> dict:
 
 def _owners(libs: list[dict]) -> None:
     """The pip distribution (name, version) that installed each library, from RECORD files."""
-    from importlib import metadata
+    try:
+        from importlib import metadata
+    except ImportError:
+        return
 
     wanted = {lib["realpath"]: lib for lib in libs}
     names = {os.path.basename(p) for p in wanted}
