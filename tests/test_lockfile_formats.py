@@ -221,3 +221,32 @@ def test_digest_and_for_platform_are_stable(tmp_path: Path) -> None:
     b = read_lockfile(write_unified(tmp_path / "b.yml", list(reversed(entries))))
     assert a.digest() == b.digest() and a.digest("linux-64") != a.digest("osx-arm64")
     assert [p.platform for p in a.for_platform("osx-arm64")] == ["osx-arm64"]
+
+
+def test_envlocks_own_unified_and_explicit_locks(tmp_path: Path) -> None:
+    from envlock.lock_write import dump_lock, explicit_text
+
+    entries = [conda("python", "3.12.5", "h2ad013b_0_cpython"), conda("tzdata", "2024a", "h0c530f3_0",
+                                                                     subdir="noarch"),
+               pip("tensorflow-cpu", "2.21.0", filename="tensorflow_cpu-2.21.0-cp312-cp312-manylinux_2_27_x86_64.whl")]
+    entries[2]["hash"] = {"sha256": "c" * 64}
+    lock = {"version": 1, "metadata": {"content_hash": {"linux-64": "1" * 64}, "channels": [
+        {"url": "conda-forge", "used_env_vars": []}], "platforms": ["linux-64"], "sources": ["x"]},
+        "package": entries}
+    unified_path = tmp_path / "cpu.conda-lock.yml"
+    unified_path.write_bytes(dump_lock(lock))
+    explicit_path = tmp_path / "linux-64.lock"
+    explicit_path.write_text(explicit_text("cpu", "linux-64", lock, "2" * 64))
+    a, b = read_lockfile(unified_path), read_lockfile(explicit_path)
+    assert (a.format, b.format) == ("conda-lock-v1", "explicit")
+    assert b.content_hash == {"linux-64": "2" * 64}
+    key = {(p.manager, p.name, p.version, p.build, p.url.split("#")[0]) for p in a.packages}
+    assert key == {(p.manager, p.name, p.version, p.build, p.url) for p in b.packages}
+    assert {p.name: p.sha256 for p in b.packages if p.manager == "pip"} == {"tensorflow-cpu": "c" * 64}
+
+
+@needs_realworld
+def test_environment_files_are_refused_as_not_a_lock() -> None:
+    path = next((REALWORLD / "envfiles").glob("pangeo-data__*2022-12-16*"))
+    with pytest.raises(InputError, match="environment file"):
+        read_lockfile(path)

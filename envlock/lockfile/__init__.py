@@ -58,6 +58,11 @@ def read_lockfile(path: Path | str) -> Lockfile:
         )
     if looks_unified(data):
         return parse_unified(path, data)
+    if isinstance(data, dict) and "dependencies" in data:
+        raise InputError(
+            f"{path}: is an environment file (field 'dependencies'), not a lockfile; lock it first "
+            "(`conda-lock -f` or an envlock profile with `envlock lock`) and point envlock at the lock."
+        )
     if isinstance(data, dict) and "version" in data:
         # Only a version and nothing else (mamba's bad_version fixture): say what is missing.
         return parse_unified(path, data)
