@@ -9,7 +9,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from envlock.audit import profile_rules, rules  # noqa: F401  (importing registers the rules)
+from envlock.audit import (  # noqa: F401  (importing a rule module registers its rules)
+    profile_rules,
+    rules_cuda,
+    rules_file,
+    rules_stack,
+)
 from envlock.audit.findings import FileReport, Finding, sort_findings
 from envlock.audit.registry import FILE_RULES, PLATFORM_RULES, PROFILE_RULES
 from envlock.audit.stack import stacks_of
