@@ -300,10 +300,12 @@ def test_pip_update_keeps_unnamed_pins(make_project) -> None:
 def test_conda_option_uses_given_executable(make_project, tmp_path: Path) -> None:
     """--conda PATH hands the conda solve to that executable (here a wrapper that records its
     calls and answers through envlock's adapter, standing in for an installed micromamba)."""
+    from envlock.solver.conda_lock_run import write_launcher
+
     calls = tmp_path / "calls.txt"
+    inner = write_launcher(tmp_path / "inner-conda")
     exe = tmp_path / "my-conda"
-    exe.write_text(f"#!{sys.executable}\nimport sys\nopen({str(calls)!r}, 'a').write(' '.join(sys.argv[1:]) + '\\n')\n"
-                   "from envlock.solver.adapter import main\nsys.exit(main())\n")
+    exe.write_text(f"#!/bin/sh\necho \"$@\" >> {calls}\nexec {inner} \"$@\"\n")
     exe.chmod(0o755)
     project = make_project({"a": {}})
     r = envlock(project, "lock", "--conda", str(exe))

@@ -118,7 +118,7 @@ async def _locked_records(channels: list[str], platform: str, installed: list[di
 async def _solve(cmd: str, opts: dict, specs: list[str]) -> dict:
     import rattler
 
-    platform = os.environ.get("CONDA_SUBDIR") or str(rattler.Platform.current())
+    platform = os.environ.get("CONDA_SUBDIR") or str(rattler.Subdir.current())
     channels, virtual = _split_channels(list(opts["channels"]), platform)
     installed = _installed(opts.get("prefix")) if cmd in ("install", "update") else []
     locked = await _locked_records(channels, platform, installed) if installed else []

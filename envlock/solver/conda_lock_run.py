@@ -50,8 +50,8 @@ sys.exit(p.returncode if p.returncode >= 0 else 1)
 """
 
 
-def _adapter_launcher(tmp: Path) -> Path:
-    exe = tmp / "envlock-conda"
+def write_launcher(exe: Path) -> Path:
+    """Write the conda-compatible executable that answers through py-rattler."""
     exe.write_text(_LAUNCHER.format(python=sys.executable))
     exe.chmod(0o755)
     return exe
@@ -81,7 +81,7 @@ def solve_conda(
             kept["package"] = [p for p in previous_lock.get("package", []) if p.get("manager", "conda") == "conda"]
             lock_file.write_text(yaml.safe_dump(kept, sort_keys=False))
         error_file = tmp / "solver-error.txt"
-        exe = conda_exe or str(_adapter_launcher(tmp))
+        exe = conda_exe or str(write_launcher(tmp / "envlock-conda"))
         log = io.StringIO()
         old = os.environ.get(ERROR_FILE_VAR)
         os.environ[ERROR_FILE_VAR] = str(error_file)
