@@ -117,6 +117,7 @@ class CompatTable(_Strict):
     schema_: int = 1
     metal_plugin: dict[str, str]
     pip_packages: dict[str, dict[str, str]]
+    pip_provides: dict[str, list[str]] = {}
     variant_platforms: dict[str, list[str]]
     releases: list[Release]
     audit: AuditFacts | None = None

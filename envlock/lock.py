@@ -91,6 +91,7 @@ def lock_profile(
             pins = lock_pip(
                 reqs, platform=plat, python_version=_python_version(lock, plat, str(source)),
                 virtual=virtual_packages(spec, plat), conda_pins=_conda_python_packages(lock, plat),
+                excludes=spec.pip_excludes.get(plat, []),
                 previous=_previous_pins(previous, plat), update=update_names,
                 what=f"{source} ({plat})",
             )

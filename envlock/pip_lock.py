@@ -74,11 +74,13 @@ def _run_uv(args: list[str], env_extra: dict[str, str], what: str) -> None:
 
 def lock_pip(
     requirements: list[str], *, platform: str, python_version: str, virtual: dict[str, str],
-    conda_pins: dict[str, str], previous: list[PipPin] = (), update: set[str] = frozenset(), what: str,
+    conda_pins: dict[str, str], excludes: list[str] = (), previous: list[PipPin] = (),
+    update: set[str] = frozenset(), what: str,
 ) -> list[PipPin]:
     """Resolve ``requirements`` for one platform.  ``conda_pins`` (python packages the conda
     part already provides) constrain the resolution and are left out of the result;
-    ``previous`` pins are kept unless named in ``update`` (``--update``)."""
+    ``excludes`` are left out of the resolution entirely (a requested distribution already
+    provides them); ``previous`` pins are kept unless named in ``update`` (``--update``)."""
     if not requirements:
         return []
     plat_args, env = target_args(platform, virtual)
@@ -86,8 +88,9 @@ def lock_pip(
         d = Path(tmp)
         (d / "requirements.in").write_text("\n".join(requirements) + "\n")
         (d / "constraints.txt").write_text("".join(f"{n}=={v}\n" for n, v in sorted(conda_pins.items())))
+        (d / "excludes.txt").write_text("".join(f"{n}\n" for n in excludes))
         common = ["pip", "compile", "-q", "--no-header", "--python-version", python_version, *plat_args,
-                  "-c", str(d / "constraints.txt"), str(d / "requirements.in")]
+                  "-c", str(d / "constraints.txt"), "--excludes", str(d / "excludes.txt"), str(d / "requirements.in")]
         if previous:
             # Let uv move only the named packages (and what they force): it prefers the pins
             # already in its output file and upgrades those passed as --upgrade-package.

@@ -104,6 +104,7 @@ class LockSpec(BaseModel):
     platforms: list[str]
     conda_specs: list[str]
     pip_specs: dict[str, list[str]]
+    pip_excludes: dict[str, list[str]] = {}
     virtual_packages: dict[str, dict[str, str]]
     env_vars: dict[str, str]
 
@@ -314,11 +315,16 @@ def render(project: Project, profile: Profile) -> LockSpec:
     # The profile's python replaces the template's.
     conda = [d for d in base_conda if _spec_name(d) != "python"] + [f"python {profile.python}"]
     pip_specs: dict[str, list[str]] = {}
+    pip_excludes: dict[str, list[str]] = {}
     extra_conda: list[str] = []
     for plat in profile.platforms:
         c, p = tensorflow_specs(profile, plat)
         extra_conda = c  # identical across platforms for the conda route
         pip_specs[plat] = base_pip + p + list(profile.pip)
+        provided = compat.table().pip_provides
+        excludes = sorted({x for spec in pip_specs[plat] for x in provided.get(_spec_name(spec), [])})
+        if excludes:
+            pip_excludes[plat] = excludes
     env_vars = dict(template.get("variables") or {})
     env_vars.update(profile.activation_vars)
     return LockSpec(
@@ -327,6 +333,7 @@ def render(project: Project, profile: Profile) -> LockSpec:
         platforms=list(profile.platforms),
         conda_specs=conda + extra_conda + list(profile.conda),
         pip_specs=pip_specs,
+        pip_excludes=pip_excludes,
         virtual_packages={p: dict(profile.virtual_packages.get(p, {})) for p in profile.platforms},
         env_vars=env_vars,
     )

@@ -272,6 +272,8 @@ def test_pip_route_tensorflow_221_locks_for_linux_and_macos(make_project) -> Non
     assert "# pip tensorflow-cpu @ https://" in text and "#sha256=" in text
     legacy = read_lockfile(project / "locks" / "legacy.conda-lock.yml")
     assert any(p.name in ("tf-keras", "tf_keras") and p.version.startswith("2.21") for p in legacy.packages)
+    # tf-keras depends on `tensorflow`; tensorflow-cpu provides it, so no second TensorFlow
+    assert "tensorflow" not in {p.name for p in legacy.packages if p.manager == "pip"}
     meta = json.loads((project / "locks" / "legacy" / "envlock-meta.json").read_text())
     assert meta["env_vars"] == {"TF_USE_LEGACY_KERAS": "1"}
 
@@ -339,3 +341,8 @@ def test_shipped_pip_profiles_lock_against_a_mirror(name: str, tf_channel: Path,
             assert pip["tensorflow-metal"].version.startswith("1.2.")
         if name == "legacy-keras2":
             assert pip["tf-keras"].version.startswith("2.21.")
+    # envlock's own auditor finds nothing wrong with what envlock locked for the profile
+    audit = envlock(project, "audit", "--json")
+    assert audit.returncode == 0, audit.stdout + audit.stderr
+    [report] = json.loads(audit.stdout)["files"]
+    assert [f for f in report["findings"] if f["severity"] != "info"] == []

@@ -137,6 +137,8 @@ def test_overlay_replaces_channels_python_and_appends(tmp_path: Path) -> None:
     assert spec.conda_specs == ["pip", "h5py", "python 3.11.*", "scipy"]
     assert spec.pip_specs == {"linux-64": ["rich", "tensorflow-cpu==2.21.*", "tf-keras==2.21.*", "pandas>=2"]}
     assert spec.env_vars == {"TF_CPP_MIN_LOG_LEVEL": "2", "TF_USE_LEGACY_KERAS": "1"}
+    # tf-keras requires `tensorflow`; tensorflow-cpu provides it (compat data: pip_provides)
+    assert spec.pip_excludes == {"linux-64": ["tensorflow"]}
     # Without profile channels the template's are kept.
     doc.pop("channels")
     (root / "profiles" / "p.yml").write_text(yaml.safe_dump(doc))
