@@ -208,12 +208,18 @@ def test_profile_or_lock_for_another_platform(project: Path, cache: Path) -> Non
 
 
 def test_lock_that_is_not_conda_lock(project: Path, cache: Path, tmp_path: Path) -> None:
-    bogus = tmp_path / "environment.yml"
-    bogus.write_text("name: x\ndependencies: [python]\n")
-    r = envlock(project, "create", "--profile", "t", "--lock", str(bogus), cache=cache)
-    assert r.returncode == 2
-    assert "conda-lock file" in r.stderr and "Traceback" not in r.stderr
+    for name, text in (("environment.yml", "name: x\ndependencies: [python]\n"), ("notes.yml", "just: [notes\n")):
+        bogus = tmp_path / name
+        bogus.write_text(text)
+        r = envlock(project, "create", "--profile", "t", "--lock", str(bogus), "--no-verify", cache=cache)
+        assert r.returncode == 2, r.stderr
+        assert f"{bogus}:" in r.stderr and "lock" in r.stderr and "Traceback" not in r.stderr
     assert not env_prefix(project).exists()
+    # a valid lock given with --lock is installed as is
+    r = envlock(project, "create", "--profile", "t", "--lock", str(project / "locks" / "t.conda-lock.yml"),
+                "--no-verify", "--json", cache=cache)
+    assert r.returncode == 0, r.stderr
+    assert summary(r)["action"] == "created"
 
 
 def test_prefix_that_is_not_an_environment(project: Path, cache: Path, tmp_path: Path) -> None:

@@ -14,7 +14,7 @@ from envlock.create.cache import CachedArchive, expected_hash
 from envlock.errors import EnvlockError
 
 
-async def _index_record(item: CachedArchive):  # noqa: ANN202 - rattler.RepoDataRecord
+async def _index_record(item: CachedArchive, pkgs_cache: Path):  # noqa: ANN202 - rattler.RepoDataRecord
     import rattler
 
     pkg = item.package
@@ -35,8 +35,27 @@ async def _index_record(item: CachedArchive):  # noqa: ANN202 - rattler.RepoData
             f"{item.path}: archive holds {record.name.normalized} {record.version} {record.build}, but the lock "
             f"says {pkg.name} {pkg.version} {pkg.build} for this {algorithm} ({digest}); the lock is inconsistent. "
             "Regenerate it with `envlock lock`.", exit_code=1)
-    # rattler reads the archive from our verified cache copy; conda-meta gets the lock's URL after linking
-    return rattler.RepoDataRecord(record, pkg.filename, item.path.as_uri(), pkg.channel or "")
+    # rattler never re-reads an archive whose extracted copy it holds (same sha256): then the record
+    # can carry the lock's URL.  Otherwise it must read our verified copy (rattler does not check
+    # the sha256 of file:// archives), and conda-meta gets the lock's URL after linking.
+    cached = _rattler_has(item, pkgs_cache)
+    url = pkg.url if cached else item.path.as_uri()
+    return rattler.RepoDataRecord(record, pkg.filename, url, pkg.channel or ""), cached
+
+
+def _rattler_has(item: CachedArchive, pkgs_cache: Path) -> bool:
+    """py-rattler's cache entry ``<name>-<version>-<build>`` is valid for this sha256
+    (its ``.lock`` file is an 8-byte revision followed by the 32-byte sha256)."""
+    pkg = item.package
+    if not pkg.sha256:
+        return False
+    stem = pkgs_cache / f"{pkg.name}-{pkg.version}-{pkg.build}"
+    try:
+        with open(stem.with_name(stem.name + ".lock"), "rb") as f:
+            head = f.read(40)
+    except OSError:
+        return False
+    return len(head) == 40 and head[8:] == bytes.fromhex(pkg.sha256) and (stem / "info" / "index.json").is_file()
 
 
 class _Reporter:
@@ -67,11 +86,14 @@ def link_packages(
 ) -> None:
     import rattler
 
+    to_fix: list[CachedArchive] = []
+
     async def run() -> None:
-        records = await asyncio.gather(*(_index_record(a) for a in archives))
+        pairs = await asyncio.gather(*(_index_record(a, pkgs_cache) for a in archives))
+        to_fix.extend(a for a, (_rec, cached) in zip(archives, pairs, strict=True) if not cached)
         await rattler.install(
-            list(records), target_prefix=staging, cache_dir=pkgs_cache, installed_packages=[],
-            platform=rattler.Platform(platform), execute_link_scripts=False, show_progress=False,
+            [rec for rec, _cached in pairs], target_prefix=staging, cache_dir=pkgs_cache, installed_packages=[],
+            platform=getattr(rattler, "Subdir", rattler.Platform)(platform), execute_link_scripts=False, show_progress=False,
             reporter=_Reporter(on_linked), alternative_target_prefix=final_prefix)
 
     try:
@@ -84,7 +106,7 @@ def link_packages(
             "linking the conda packages failed: " + (" ".join(text[:6]) or type(exc).__name__)
             + ". A corrupt or truncated archive is the usual cause; the previous environment was left untouched.",
             exit_code=1) from None
-    fix_conda_meta_urls(staging, archives)
+    fix_conda_meta_urls(staging, to_fix)
 
 
 def fix_conda_meta_urls(prefix: Path, archives: Sequence[CachedArchive]) -> None:

@@ -1,0 +1,407 @@
+#!/usr/bin/env python3
+"""Benchmark ``envlock create`` / ``check`` against the physical limits and against nepenthe.
+
+Builds a synthetic conda channel shaped like a TensorFlow environment (at --scale 1: 150
+packages, ~30,000 files, ~1.5 GB unpacked, archives ~2x compressed, mostly .conda with some
+.tar.bz2, nested site-packages trees, a few files with a text prefix placeholder), locks it
+with ``envlock lock`` and measures, in one run:
+
+  envlock cold create   empty package cache: download (file://), hash, extract, link
+  envlock warm create   cache filled, prefix absent: hash-stamp check + hard links + swap
+  envlock no-op create  environment already matches its lock
+  envlock check         unchanged environment (and: does it catch one modified file?)
+  cp -al                hard-link copy of the finished environment (limit for a warm create)
+  tar -x sequential     each archive extracted one after another (a cold create should beat it)
+  nepenthe cold/warm    ``nepenthe build`` then ``nepenthe create --lock`` (RATTLER_CACHE_DIR)
+
+Run:  python benchmarks/bench_create.py [--scale 0.1] [--repeat 3] [--workdir DIR] [--keep]
+Needs: envlock installed; PyPI reachable once to ``pip install nepenthe`` into the benchmark's
+own venv (skip with --no-nepenthe); GNU tar, zstd and unzip on PATH.  Writes
+benchmarks/results/create-<time>.json.  Timings include process start-up (what a user waits
+for); the OS page cache is not dropped, so "cold" means an empty package cache, not a cold disk.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import random
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent / "tests"))
+
+from channel_factory import (  # noqa: E402
+    PREFIX_PLACEHOLDER,
+    PackageSpec,
+    host_python_version,
+    index_channel,
+    venv_python_spec,
+    write_package,
+)
+
+LAYOUT = 2  # bump when the synthetic channel's shape changes (invalidates a kept channel)
+FILES_PER_DIR = 12
+PY = host_python_version()
+PYMM = ".".join(PY.split(".")[:2])
+
+
+# --- the synthetic channel -------------------------------------------------------------
+
+def package_plan(scale: float, seed: int = 7) -> list[dict]:
+    """Sizes/file counts per package: one TensorFlow-sized package, a long tail of small ones."""
+    n_pkgs = max(8, round(150 * min(1.0, max(scale, 0.05))))
+    total_files = int(30_000 * scale)
+    total_bytes = int(1.5e9 * scale)
+    rnd = random.Random(seed)
+    weights = [1.0 / (i + 1) ** 0.9 for i in range(n_pkgs - 4)]
+    rnd.shuffle(weights)
+    # tensorflow ~40% of bytes / 25% of files, keras/numpy/pip modest, then the tail
+    fixed = [("tensorflow", "2.19.0", f"cpu_py{PYMM.replace('.', '')}h0_0", 0.25, 0.40),
+             ("keras", "3.10.0", "pyh_0", 0.03, 0.01), ("numpy", "2.1.0", f"py{PYMM.replace('.', '')}_0", 0.04, 0.02),
+             ("pip", "24.2", "pyh_0", 0.01, 0.005)]
+    f_left = 1.0 - sum(f[3] for f in fixed)
+    b_left = 1.0 - sum(f[4] for f in fixed)
+    wsum = sum(weights)
+    plan = [dict(name=n, version=v, build=b, files=max(1, int(total_files * ff)), bytes=int(total_bytes * bf))
+            for n, v, b, ff, bf in fixed]
+    for i, w in enumerate(weights):
+        plan.append(dict(name=f"lib{i:03d}", version="1.0", build="h0_0",
+                         files=max(1, int(total_files * f_left * w / wsum)), bytes=int(total_bytes * b_left * w / wsum)))
+    return plan
+
+
+def _make_package(channel: str, item: dict, index: int) -> str:
+    rnd = random.Random(index * 7919 + 1)
+    name, n, total = item["name"], item["files"], item["bytes"]
+    avg = max(64, total // n)
+    files: dict[str, bytes] = {}
+    base = f"lib/python{PYMM}/site-packages/{name}" if name not in ("tensorflow",) else f"lib/python{PYMM}/site-packages/tensorflow"
+    for j in range(n):
+        size = max(16, int(avg * rnd.uniform(0.3, 1.7)))
+        half = size // 2
+        d = j // FILES_PER_DIR  # ~12 files per directory, two levels deep, like site-packages trees
+        files[f"{base}/d{d // 16:02d}/s{d % 16:02d}/f{j:05d}.py"] = rnd.randbytes(half) + bytes(size - half)
+    text = []
+    if index % 3 == 0:
+        files[f"bin/{name}-tool"] = f"#!{PREFIX_PLACEHOLDER}/bin/python\nprint('{name}')\n".encode()
+        text.append(f"bin/{name}-tool")
+    deps = [f"python {PYMM}.*"]
+    spec = PackageSpec(name=name, version=item["version"], build=item["build"], depends=deps, files=files,
+                       text_prefix_files=text, fmt="tar.bz2" if (index % 10 == 5 and total < 5_000_000) else "conda")
+    write_package(Path(channel), spec)
+    return name
+
+
+def build_synthetic_channel(root: Path, scale: float, jobs: int) -> tuple[Path, list[str], dict]:
+    channel = root / "channel"
+    marker = channel / ".complete.json"
+    plan = package_plan(scale)
+    if marker.exists() and json.loads(marker.read_text()).get("scale") == scale \
+            and json.loads(marker.read_text()).get("layout") == LAYOUT:
+        return channel, [p["name"] for p in plan], json.loads(marker.read_text())
+    shutil.rmtree(channel, ignore_errors=True)
+    channel.mkdir(parents=True)
+    t = time.perf_counter()
+    write_package(channel, venv_python_spec())
+    with ProcessPoolExecutor(max_workers=jobs) as pool:
+        list(pool.map(_make_package, [str(channel)] * len(plan), plan, range(len(plan))))
+    index_channel(channel)
+    info = {"scale": scale, "layout": LAYOUT, "packages": len(plan) + 1, "files": sum(p["files"] for p in plan),
+            "unpacked_bytes": sum(p["bytes"] for p in plan),
+            "archive_bytes": sum(f.stat().st_size for f in channel.rglob("*") if f.suffix in (".conda", ".bz2")),
+            "build_seconds": round(time.perf_counter() - t, 1)}
+    marker.write_text(json.dumps(info))
+    return channel, [p["name"] for p in plan], info
+
+
+# --- helpers -----------------------------------------------------------------------------
+
+def run(cmd: list[str], env: dict | None = None, cwd: Path | None = None, check: bool = True) -> tuple[float, subprocess.CompletedProcess]:
+    t = time.perf_counter()
+    proc = subprocess.run(cmd, env=env, cwd=cwd, capture_output=True, text=True)
+    dt = time.perf_counter() - t
+    if check and proc.returncode != 0:
+        raise SystemExit(f"command failed ({proc.returncode}): {' '.join(cmd)}\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}")
+    return dt, proc
+
+
+def rm(path: Path) -> None:
+    if path.is_symlink() or path.is_file():
+        path.unlink()
+    elif path.exists():
+        shutil.rmtree(path)
+
+
+def envlock_exe() -> list[str]:
+    found = shutil.which("envlock")
+    exe = Path(sys.executable).parent / "envlock"
+    if exe.exists():
+        return [str(exe)]
+    return [found] if found else [sys.executable, "-m", "envlock.cli.__main__"]
+
+
+def write_project(root: Path, channel: Path, names: list[str]) -> Path:
+    import yaml
+
+    proj = root / "project"
+    rm(proj)
+    (proj / "profiles").mkdir(parents=True)
+    (proj / "environment.template.yml").write_text(yaml.safe_dump(
+        {"name": "bench", "channels": [channel.as_uri()], "dependencies": [f"python {PYMM}.*", "pip"]}))
+    profile = {"name": "bench", "platforms": ["linux-64"], "python": f"{PYMM}.*",
+               "tensorflow": {"version": "2.19.*", "source": "conda", "variant": "cpu"}, "keras": "3.*",
+               "virtual_packages": {"linux-64": {"__glibc": "2.28"}},
+               "conda": [n for n in names if n not in ("tensorflow", "keras", "pip")]}
+    (proj / "profiles" / "bench.yml").write_text(yaml.safe_dump(profile, sort_keys=False))
+    return proj
+
+
+def sequential_tar(channel: Path, dest: Path) -> float:
+    """Every archive extracted one after another with GNU tar (zstd/bzip2 via tar)."""
+    rm(dest)
+    dest.mkdir(parents=True)
+    archives = sorted(p for p in channel.rglob("*") if p.name.endswith((".conda", ".tar.bz2")))
+    t = time.perf_counter()
+    for a in archives:
+        if a.name.endswith(".tar.bz2"):
+            subprocess.run(["tar", "-xjf", str(a), "-C", str(dest)], check=True)
+        else:
+            for part in ("pkg-*", "info-*"):
+                subprocess.run(f"unzip -p '{a}' '{part}' | tar --zstd -x -C '{dest}'", shell=True, check=True)
+    return time.perf_counter() - t
+
+
+def tree_stats(path: Path) -> tuple[int, int]:
+    files = size = 0
+    for dirpath, _dirs, names in os.walk(path):
+        for n in names:
+            st = os.lstat(os.path.join(dirpath, n))
+            files += 1
+            size += st.st_size
+    return files, size
+
+
+# --- nepenthe ---------------------------------------------------------------------------
+
+def nepenthe_setup(work: Path) -> Path | None:
+    venv = work / "nepenthe-venv"
+    exe = venv / "bin" / "nepenthe"
+    if not exe.exists():
+        subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+        r = subprocess.run([str(venv / "bin" / "pip"), "install", "-q", "nepenthe"], capture_output=True, text=True)
+        if r.returncode != 0:
+            print(f"nepenthe: pip install failed, skipping it\n{r.stderr[-800:]}", file=sys.stderr)
+            return None
+    return exe
+
+
+def nepenthe_lock(exe: Path, work: Path, channel: Path, names: list[str]) -> Path:
+    import yaml
+
+    d = work / "nepenthe"
+    rm(d)
+    d.mkdir(parents=True)
+    manifest = {"project": {"name": "bench", "channels": [channel.as_uri()], "platforms": ["linux-64"], "python": [PYMM]},
+                "dependencies": [n for n in names], "environments": {"bench": []}}
+    (d / "environment.yaml").write_text(yaml.safe_dump(manifest, sort_keys=False))
+    run([str(exe), "build", "--manifest", str(d / "environment.yaml"), "--env", "bench", "--output-dir", str(d)])
+    [lock] = list(d.glob("*.lock"))
+    return lock
+
+
+# --- main -------------------------------------------------------------------------------
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--scale", type=float, default=1.0, help="1.0 = 150 packages, 30,000 files, 1.5 GB unpacked")
+    ap.add_argument("--repeat", type=int, default=3, help="repetitions of each warm measurement (median reported)")
+    ap.add_argument("--workdir", type=Path, default=HERE / "results" / "work")
+    ap.add_argument("--jobs", type=int, default=os.cpu_count() or 2)
+    ap.add_argument("--keep", action="store_true", help="keep the channel and environments (reused by the next run)")
+    ap.add_argument("--no-nepenthe", action="store_true")
+    args = ap.parse_args()
+    work = args.workdir.resolve()
+    work.mkdir(parents=True, exist_ok=True)
+    print(f"building the synthetic channel (scale {args.scale}) in {work} ...", flush=True)
+    channel, names, info = build_synthetic_channel(work, args.scale, args.jobs)
+    print(f"  {info['packages']} packages, {info['files']} files, {info['unpacked_bytes'] / 1e9:.2f} GB unpacked, "
+          f"{info['archive_bytes'] / 1e9:.2f} GB archives", flush=True)
+
+    envlock = envlock_exe()
+    project = write_project(work, channel, names)
+    cache = work / "envlock-cache"
+    env = {**os.environ, "ENVLOCK_CACHE_DIR": str(cache)}
+    run([*envlock, "lock", "--profile", "bench", "--project", str(project)], env=env)
+    prefix = work / "envs" / "bench"
+    create = [*envlock, "create", "--profile", "bench", "--project", str(project), "--prefix", str(prefix),
+              "--frozen", "--no-verify", "--json"]
+    results: dict[str, list[float]] = {}
+
+    def measure(key: str, fn, n: int) -> None:  # noqa: ANN001
+        for _ in range(n):
+            results.setdefault(key, []).append(fn())
+
+    def settle() -> None:
+        os.sync()  # let the previous step's deletions reach the disk before timing the next
+        time.sleep(1)
+
+    def cold() -> float:
+        rm(cache)
+        rm(prefix)
+        settle()
+        dt, proc = run(create, env=env)
+        assert json.loads(proc.stdout)["action"] == "created"
+        return dt
+
+    def warm() -> float:
+        rm(prefix)
+        settle()
+        dt, proc = run(create, env=env)
+        assert json.loads(proc.stdout)["downloaded"] == 0
+        return dt
+
+    def noop() -> float:
+        dt, proc = run(create, env=env)
+        assert json.loads(proc.stdout)["action"] == "up-to-date"
+        return dt
+
+    check_cmd = [*envlock, "check", "--profile", "bench", "--project", str(project), "--prefix", str(prefix), "--json"]
+
+    def check() -> float:
+        dt, proc = run(check_cmd, env=env)
+        return dt
+
+    copy = work / "envs" / "copy"
+
+    def cp_al() -> float:
+        rm(copy)
+        settle()
+        dt, _ = run(["cp", "-al", str(prefix), str(copy)])
+        rm(copy)
+        return dt
+
+    def tar_seq() -> float:
+        settle()
+        dt = sequential_tar(channel, work / "envs" / "tar")
+        rm(work / "envs" / "tar")
+        return dt
+
+    n_cold = n_warm = None
+    nep_version = None
+    if not args.no_nepenthe and (exe := nepenthe_setup(work)):
+        nep_version = run([str(exe), "--version"])[1].stdout.strip()
+        lock = nepenthe_lock(exe, work, channel, names)
+        ncache = work / "nepenthe-cache"
+        nenv = {**os.environ, "RATTLER_CACHE_DIR": str(ncache)}
+        nprefix = work / "envs" / "nepenthe"
+        ncreate = [str(exe), "create", "--lock", str(lock), "--prefix", str(nprefix)]
+
+        def n_cold() -> float:
+            rm(ncache)
+            rm(nprefix)
+            settle()
+            return run(ncreate, env=nenv)[0]
+
+        def n_warm() -> float:
+            rm(nprefix)
+            settle()
+            return run(ncreate, env=nenv)[0]
+
+    # rounds interleave the contenders, so a noisy disk hurts them alike; medians are reported
+    cold_rounds = max(1, args.repeat - 1)
+    for i in range(cold_rounds):
+        print(f"cold round {i + 1}/{cold_rounds}: envlock, nepenthe, sequential tar -x ...", flush=True)
+        measure("envlock_cold", cold, 1)
+        if n_cold:
+            measure("nepenthe_cold", n_cold, 1)
+        measure("tar_sequential", tar_seq, 1)
+    for i in range(args.repeat):
+        print(f"warm round {i + 1}/{args.repeat}: envlock, nepenthe, cp -al ...", flush=True)
+        measure("envlock_warm", warm, 1)
+        if n_warm:
+            measure("nepenthe_warm", n_warm, 1)
+        measure("cp_al", cp_al, 1)
+    if n_warm:
+        rm(work / "envs" / "nepenthe")
+    measure("envlock_noop", noop, args.repeat)
+    measure("envlock_check", check, args.repeat)
+    env_files, env_bytes = tree_stats(prefix)
+
+    # does check catch one modified file (same size, fresh mtime) and one deleted file?
+    victim = next(p for p in sorted((prefix / "lib").rglob("f00011.py")))
+    data = bytearray(victim.read_bytes())
+    data[0] ^= 0xFF
+    victim.unlink()
+    victim.write_bytes(bytes(data))
+    dt, proc = run(check_cmd, env=env, check=False)
+    rep = json.loads(proc.stdout)
+    caught_modified = proc.returncode == 1 and any(f["kind"] == "modified" for f in rep["files"])
+    results["envlock_check_modified"] = [dt]
+    deleted = next(p for p in sorted((prefix / "lib").rglob("f00012.py")))
+    deleted.unlink()
+    _, proc = run(check_cmd, env=env, check=False)
+    caught_deleted = proc.returncode == 1 and any(f["kind"] == "deleted" for f in json.loads(proc.stdout)["files"])
+
+    med = {k: statistics.median(v) for k, v in results.items()}
+    rows = [
+        ("envlock cold create", "envlock_cold", "tar_sequential", "< 1.0x sequential tar -x"),
+        ("envlock warm create", "envlock_warm", "cp_al", "<= 1.2x cp -al"),
+        ("envlock warm vs nepenthe warm", "envlock_warm", "nepenthe_warm", "<= 1.0x"),
+        ("envlock cold vs nepenthe cold", "envlock_cold", "nepenthe_cold", "< 1.0x"),
+        ("envlock no-op create", "envlock_noop", None, "< 0.3 s"),
+        ("envlock check (unchanged)", "envlock_check", None, "< 1 s"),
+        ("cp -al of the environment", "cp_al", None, ""),
+        ("sequential tar -x", "tar_sequential", None, ""),
+        ("nepenthe cold create", "nepenthe_cold", None, ""),
+        ("nepenthe warm create", "nepenthe_warm", None, ""),
+    ]
+    goals_met = {}
+    print()
+    print(f"{'measurement':34} {'seconds':>9} {'ratio':>8}  goal")
+    for label, key, ref, goal in rows:
+        if key not in med or (ref and ref not in med):
+            continue
+        ratio = med[key] / med[ref] if ref else None
+        ok = None
+        if goal.startswith("<=") and ratio is not None:
+            ok = ratio <= float(goal.split()[1].rstrip("x"))
+        elif goal.startswith("<") and ratio is not None:
+            ok = ratio < float(goal.split()[1].rstrip("x"))
+        elif goal.endswith(" s"):
+            ok = med[key] < float(goal.split()[1])
+        if ok is not None:
+            goals_met[label] = ok
+        mark = "" if ok is None else ("  ok" if ok else "  MISSED")
+        print(f"{label:34} {med[key]:9.3f} {'' if ratio is None else f'{ratio:7.2f}x':>8}  {goal}{mark}")
+    print(f"check caught a modified file: {caught_modified}; a deleted file: {caught_deleted}")
+    print(f"environment: {env_files} files, {env_bytes / 1e9:.2f} GB")
+
+    out = HERE / "results"
+    out.mkdir(exist_ok=True)
+    path = out / f"create-{time.strftime('%Y%m%d-%H%M%S')}.json"
+    path.write_text(json.dumps({
+        "scale": args.scale, "channel": info, "environment": {"files": env_files, "bytes": env_bytes},
+        "runs": results, "median_s": med, "goals_met": goals_met,
+        "check_caught": {"modified": caught_modified, "deleted": caught_deleted},
+        "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform()},
+        "nepenthe": nep_version,
+    }, indent=2))
+    print(f"results: {path}")
+    if not args.keep:
+        for p in (work / "envs", cache, work / "nepenthe-cache", work / "project", work / "nepenthe"):
+            rm(p)
+        rm(channel)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
