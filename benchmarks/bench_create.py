@@ -245,6 +245,7 @@ def main() -> int:
     create = [*envlock, "create", "--profile", "bench", "--project", str(project), "--prefix", str(prefix),
               "--frozen", "--no-verify", "--json"]
     results: dict[str, list[float]] = {}
+    phases: dict[str, list[dict]] = {}  # envlock's own --json phase timings (in-process)
 
     def measure(key: str, fn, n: int) -> None:  # noqa: ANN001
         for _ in range(n):
@@ -259,14 +260,18 @@ def main() -> int:
         rm(prefix)
         settle()
         dt, proc = run(create, env=env)
-        assert json.loads(proc.stdout)["action"] == "created"
+        doc = json.loads(proc.stdout)
+        assert doc["action"] == "created"
+        phases.setdefault("cold", []).append(doc["seconds"])
         return dt
 
     def warm() -> float:
         rm(prefix)
         settle()
         dt, proc = run(create, env=env)
-        assert json.loads(proc.stdout)["downloaded"] == 0
+        doc = json.loads(proc.stdout)
+        assert doc["downloaded"] == 0
+        phases.setdefault("warm", []).append(doc["seconds"])
         return dt
 
     def noop() -> float:
@@ -295,7 +300,7 @@ def main() -> int:
         rm(work / "envs" / "tar")
         return dt
 
-    n_cold = n_warm = None
+    n_cold = n_warm = None  # the nepenthe steps, when nepenthe is available
     nep_version = None
     if not args.no_nepenthe and (exe := nepenthe_setup(work)):
         nep_version = run([str(exe), "--version"])[1].stdout.strip()
@@ -317,19 +322,17 @@ def main() -> int:
             return run(ncreate, env=nenv)[0]
 
     # rounds interleave the contenders, so a noisy disk hurts them alike; medians are reported
-    cold_rounds = max(1, args.repeat - 1)
-    for i in range(cold_rounds):
-        print(f"cold round {i + 1}/{cold_rounds}: envlock, nepenthe, sequential tar -x ...", flush=True)
-        measure("envlock_cold", cold, 1)
-        if n_cold:
-            measure("nepenthe_cold", n_cold, 1)
-        measure("tar_sequential", tar_seq, 1)
-    for i in range(args.repeat):
-        print(f"warm round {i + 1}/{args.repeat}: envlock, nepenthe, cp -al ...", flush=True)
-        measure("envlock_warm", warm, 1)
-        if n_warm:
-            measure("nepenthe_warm", n_warm, 1)
-        measure("cp_al", cp_al, 1)
+    # (and the order rotates each round: on a VM disk, deferred work of one step lands on the next)
+    def rounds(kind: str, n: int, steps: list[tuple[str, object]]) -> None:
+        steps = [(k, f) for k, f in steps if f]
+        for i in range(n):
+            order = steps[i % len(steps):] + steps[: i % len(steps)]
+            print(f"{kind} round {i + 1}/{n}: {', '.join(k for k, _ in order)}", flush=True)
+            for key, fn in order:
+                measure(key, fn, 1)
+
+    rounds("cold", max(1, args.repeat - 1), [("envlock_cold", cold), ("nepenthe_cold", n_cold), ("tar_sequential", tar_seq)])
+    rounds("warm", args.repeat, [("envlock_warm", warm), ("nepenthe_warm", n_warm), ("cp_al", cp_al)])
     if n_warm:
         rm(work / "envs" / "nepenthe")
     measure("envlock_noop", noop, args.repeat)
@@ -382,6 +385,10 @@ def main() -> int:
             goals_met[label] = ok
         mark = "" if ok is None else ("  ok" if ok else "  MISSED")
         print(f"{label:34} {med[key]:9.3f} {'' if ratio is None else f'{ratio:7.2f}x':>8}  {goal}{mark}")
+    for kind, runs in phases.items():
+        keys = sorted({k for r in runs for k in r})
+        print(f"envlock {kind} phases (median s, in-process): "
+              + ", ".join(f"{k} {statistics.median(r.get(k, 0.0) for r in runs):.3f}" for k in keys))
     print(f"check caught a modified file: {caught_modified}; a deleted file: {caught_deleted}")
     print(f"environment: {env_files} files, {env_bytes / 1e9:.2f} GB")
 
@@ -390,7 +397,7 @@ def main() -> int:
     path = out / f"create-{time.strftime('%Y%m%d-%H%M%S')}.json"
     path.write_text(json.dumps({
         "scale": args.scale, "channel": info, "environment": {"files": env_files, "bytes": env_bytes},
-        "runs": results, "median_s": med, "goals_met": goals_met,
+        "runs": results, "median_s": med, "envlock_phases": phases, "goals_met": goals_met,
         "check_caught": {"modified": caught_modified, "deleted": caught_deleted},
         "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform()},
         "nepenthe": nep_version,

@@ -15,12 +15,11 @@ One download layer serves ``file://`` and ``http(s)://`` URLs; nothing assumes a
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import shutil
-import urllib.error
 import urllib.parse
-import urllib.request
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -122,7 +121,8 @@ def _write_stamp(archive: Path, pkg: LockedPackage, algorithm: str, digest: str)
 def _quarantine(root: Path, archive: Path) -> Path:
     dest = root / "quarantine" / f"{archive.parent.name}-{archive.name}"
     dest.parent.mkdir(parents=True, exist_ok=True)
-    os.replace(archive, dest)
+    with contextlib.suppress(FileNotFoundError):  # a concurrent create quarantined it first
+        os.replace(archive, dest)
     _stamp_path(archive).unlink(missing_ok=True)
     return dest
 
@@ -131,10 +131,13 @@ def open_url(url: str, timeout: float = 60.0):  # noqa: ANN201 - a binary file-l
     """The one download layer: file:// and http(s):// (S3/OCI mirrors are for a later issue)."""
     parsed = urllib.parse.urlparse(url)
     if parsed.scheme == "file":
-        return open(urllib.request.url2pathname(parsed.path), "rb")  # noqa: SIM115
+        from urllib.request import url2pathname
+
+        return open(url2pathname(parsed.path), "rb")  # noqa: SIM115
     if parsed.scheme in ("http", "https"):
-        req = urllib.request.Request(url, headers={"User-Agent": "envlock"})
-        return urllib.request.urlopen(req, timeout=timeout)  # noqa: S310
+        from urllib.request import Request, urlopen  # ssl, http.client: only when downloading
+
+        return urlopen(Request(url, headers={"User-Agent": "envlock"}), timeout=timeout)  # noqa: S310
     if parsed.scheme == "" and url.startswith("/"):
         return open(url, "rb")  # noqa: SIM115
     raise InputError(f"{url}: unsupported URL scheme '{parsed.scheme}' (envlock fetches file://, http:// and https://).")
@@ -152,7 +155,7 @@ def _download(root: Path, pkg: LockedPackage, archive: Path, algorithm: str, dig
                     h.update(chunk)
                     dst.write(chunk)
                     size += len(chunk)
-        except (OSError, urllib.error.URLError) as exc:
+        except OSError as exc:  # urllib.error.URLError is an OSError
             reason = getattr(exc, "reason", None) or getattr(exc, "strerror", None) or exc
             raise EnvlockError(f"{pkg.url}: download of {pkg.name} {pkg.version} failed ({reason}). "
                                "Check that the channel is reachable and run create again.", exit_code=1) from None
