@@ -296,3 +296,22 @@ def test_no_op_path_does_not_import_rattler_or_conda_lock(project: Path, cache: 
                        env={**os.environ, "ENVLOCK_CACHE_DIR": str(cache)})
     assert r.returncode == 0, r.stderr
     assert "up to date" in r.stdout and r.stdout.strip().endswith("[]")
+
+
+def test_in_place_edit_through_hard_link_does_not_spread(project: Path, cache: Path, tmp_path: Path) -> None:
+    """Editing an environment's file in place also edits the package cache's copy (hard link):
+    check sees it, and the next create extracts that package again instead of linking the edit."""
+    assert envlock(project, "create", "--profile", "t", "--no-verify", cache=cache).returncode == 0
+    victim = env_prefix(project) / "share" / "ptool" / "f00005.dat"
+    assert victim.stat().st_nlink >= 2
+    with open(victim, "r+b") as f:  # same size, same inode
+        f.write(b"EDITED")
+    r = envlock(project, "check", "--profile", "t", "--json", cache=cache)
+    assert r.returncode == 1 and [f["path"] for f in json.loads(r.stdout)["files"]] == ["share/ptool/f00005.dat"]
+    other = tmp_path / "other-env"
+    r = envlock(project, "create", "--profile", "t", "--prefix", str(other), "--no-verify", cache=cache)
+    assert r.returncode == 0, r.stderr
+    assert "extracted copies of ptool were modified" in r.stderr
+    assert not (other / "share" / "ptool" / "f00005.dat").read_bytes().startswith(b"EDITED")
+    r = envlock(project, "check", "--profile", "t", "--prefix", str(other), cache=cache)
+    assert r.returncode == 0, r.stdout

@@ -205,8 +205,12 @@ def create_environment(
             progress.start("link", len(conda_pkgs))
             from envlock.create.link import link_packages
 
+            def evicted(names: list[str]) -> None:
+                progress.info(f"package cache: extracted copies of {', '.join(sorted(names))} were modified "
+                              "(an in-place edit through a hard link?); extracting them again from the verified archives")
+
             link_packages(archives, staging, target, cache.pkgs_dir(root), plat,
-                          on_linked=lambda _n: progress.advance("link"))
+                          on_linked=lambda _n: progress.advance("link"), on_evicted=evicted)
             progress.finish("link", f"{len(conda_pkgs)} conda packages")
             times["link"] = time.perf_counter() - t
             _fault("link")

@@ -7,6 +7,10 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
+import shutil
+import subprocess
+import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -41,6 +45,76 @@ async def _index_record(item: CachedArchive, pkgs_cache: Path):  # noqa: ANN202 
     cached = _rattler_has(item, pkgs_cache)
     url = pkg.url if cached else item.path.as_uri()
     return rattler.RepoDataRecord(record, pkg.filename, url, pkg.channel or ""), cached
+
+
+def _entry(pkgs_cache: Path, item: CachedArchive) -> Path:
+    pkg = item.package
+    return pkgs_cache / f"{pkg.name}-{pkg.version}-{pkg.build}"
+
+
+def _extracted_ns(entry: Path) -> int | None:
+    try:
+        return entry.with_name(entry.name + ".lock").stat().st_mtime_ns
+    except OSError:
+        return None
+
+
+def start_modified_scan(archives: Sequence[CachedArchive], pkgs_cache: Path) -> subprocess.Popen | None:
+    """Look, with one ``find`` running alongside the linking, for files of extracted packages
+    written after their extraction (extraction keeps the archives' old mtimes, so an in-place
+    edit through a hard link in some environment stands out).  ``envlock check``'s size+mtime
+    fast path relies on the linked copies having been clean."""
+    if not sys.platform.startswith("linux") or shutil.which("find") is None:
+        return None
+    entries = [(e, t) for a in archives if (t := _extracted_ns(e := _entry(pkgs_cache, a))) is not None]
+    if not entries:
+        return None
+    oldest = min(t for _e, t in entries) // 1_000_000_000
+    cmd = ["find", *(str(e) for e, _t in entries), "-type", "f", "-newermt", f"@{oldest}", "-print0"]
+    return subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+
+
+def finish_modified_scan(proc: subprocess.Popen | None, archives: Sequence[CachedArchive],
+                         pkgs_cache: Path) -> list[CachedArchive]:
+    if proc is None:
+        return []
+    out, _ = proc.communicate()
+    by_entry = {_entry(pkgs_cache, a).name: a for a in archives}
+    found: dict[str, CachedArchive] = {}
+    base = str(pkgs_cache) + os.sep
+    for raw in out.split(b"\0"):
+        path = os.fsdecode(raw)
+        if not path.startswith(base):
+            continue
+        name, _, rel = path[len(base):].partition(os.sep)
+        item = by_entry.get(name)
+        if item is None or name in found or rel.startswith("info" + os.sep):
+            continue  # info/ (rattler's own records) is never linked into environments
+        extracted = _extracted_ns(pkgs_cache / name)
+        try:
+            if extracted is None or os.lstat(path).st_mtime_ns > extracted:
+                found[name] = item
+        except OSError:
+            continue
+    return list(found.values())
+
+
+def evict(items: Sequence[CachedArchive], pkgs_cache: Path) -> list[str]:
+    """Move extracted packages out of rattler's cache so they are extracted again from the
+    verified archives (a rename: a concurrent create still linking from them fails cleanly)."""
+    graveyard = pkgs_cache / ".evicted"
+    names = []
+    for item in items:
+        entry = _entry(pkgs_cache, item)
+        graveyard.mkdir(exist_ok=True)
+        try:
+            os.rename(entry, graveyard / f"{entry.name}-{os.getpid()}-{id(item)}")
+        except OSError:
+            continue
+        entry.with_name(entry.name + ".lock").unlink(missing_ok=True)
+        names.append(item.package.name)
+    shutil.rmtree(graveyard, ignore_errors=True)
+    return names
 
 
 def _rattler_has(item: CachedArchive, pkgs_cache: Path) -> bool:
@@ -82,7 +156,7 @@ class _Reporter:
 
 def link_packages(
     archives: Sequence[CachedArchive], staging: Path, final_prefix: Path, pkgs_cache: Path, platform: str,
-    on_linked: Callable[[str], None] | None = None,
+    on_linked: Callable[[str], None] | None = None, on_evicted: Callable[[list[str]], None] | None = None,
 ) -> None:
     import rattler
 
@@ -97,7 +171,18 @@ def link_packages(
             reporter=_Reporter(on_linked), alternative_target_prefix=final_prefix)
 
     try:
-        asyncio.run(run())
+        scan = start_modified_scan(archives, pkgs_cache)
+        try:
+            asyncio.run(run())
+        finally:
+            modified = finish_modified_scan(scan, archives, pkgs_cache)
+        if modified:  # rare: link again, those packages freshly extracted from the verified archives
+            names = evict(modified, pkgs_cache)
+            if on_evicted:
+                on_evicted(names)
+            _empty(staging)
+            to_fix.clear()
+            asyncio.run(run())
     except EnvlockError:
         raise
     except Exception as exc:  # rattler raises its own exception types; keep the message
@@ -107,6 +192,14 @@ def link_packages(
             + ". A corrupt or truncated archive is the usual cause; the previous environment was left untouched.",
             exit_code=1) from None
     fix_conda_meta_urls(staging, to_fix)
+
+
+def _empty(directory: Path) -> None:
+    for entry in os.scandir(directory):
+        if entry.is_dir(follow_symlinks=False):
+            shutil.rmtree(entry.path)
+        else:
+            os.unlink(entry.path)
 
 
 def fix_conda_meta_urls(prefix: Path, archives: Sequence[CachedArchive]) -> None:
