@@ -180,3 +180,19 @@ def minor_of(version: str) -> str:
     """``2.16.2`` -> ``2.16``; ``3.11.*`` -> ``3.11``."""
     key = version_key(version.lstrip("=<>!~ "))
     return ".".join(str(p) for p in key[:2])
+
+
+_MAJOR = re.compile(r"(\d+)")
+
+
+def spec_major(spec: str) -> int:
+    m = _MAJOR.search(spec)
+    if not m:
+        raise ValueError(f"cannot read a version from '{spec}'")
+    return int(m.group(1))
+
+
+def spec_floor(spec: str) -> tuple[int, ...]:
+    """The smallest version a simple spec admits ('3.5.*' -> (3, 5); '>=3.10' -> (3, 10))."""
+    m = re.search(r"\d+(?:\.\d+)*", spec)
+    return version_key(m.group()) if m else ()

@@ -16,7 +16,9 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from envlock import compat
+from envlock.compat import spec_major
 from envlock.errors import InputError
+from envlock.profile_rules import check_compatibility
 from envlock.project import Project
 
 KNOWN_PLATFORMS = (
@@ -81,7 +83,7 @@ class Profile(_Strict):
 
     @property
     def keras_major(self) -> int:
-        return _spec_major(self.keras)
+        return spec_major(self.keras)
 
     @property
     def uses_legacy_keras(self) -> bool:
@@ -173,81 +175,6 @@ def load_profile_file(path: Path) -> Profile:
     if problems:
         raise InputError(f"{path}: impossible combination — " + "; ".join(problems) + ".")
     return profile
-
-
-# --- compatibility (every fact from compat data) ---------------------------------------
-
-_MAJOR = re.compile(r"(\d+)")
-
-
-def _spec_major(spec: str) -> int:
-    m = _MAJOR.search(spec)
-    if not m:
-        raise InputError(f"cannot read a version from '{spec}'")
-    return int(m.group(1))
-
-
-def _spec_floor(spec: str) -> tuple[int, ...]:
-    """The smallest version a simple spec admits ('3.5.*' -> (3, 5); '>=3.10' -> (3, 10))."""
-    m = re.search(r"\d+(?:\.\d+)*", spec)
-    return compat.version_key(m.group()) if m else ()
-
-
-def check_compatibility(profile: Profile) -> list[str]:
-    """Every reason, from the compatibility data, why this profile cannot be satisfied."""
-    table = compat.table()
-    tf = profile.tensorflow
-    rel = table.release(tf.version)
-    if rel is None:
-        lines = ", ".join(r.line for r in table.releases)
-        return [f"field 'tensorflow.version' '{tf.version}' is not a TensorFlow line envlock knows ({lines}); pin one minor line, e.g. \"{table.newest().line}.*\""]
-    out: list[str] = []
-    # Python
-    py_range = rel.python
-    if tf.source == "conda":
-        if rel.conda_forge is None:
-            cf = [r.line for r in table.releases if r.conda_forge]
-            return [f"field 'tensorflow.source' is conda but conda-forge has no TensorFlow {rel.line} (newest there: {cf[-1]}); use source: pip or version \"{cf[-1]}.*\""]
-        py_range = rel.conda_forge.python
-    if not py_range.allows(profile.python):
-        out.append(f"field 'python' {profile.python} is outside what TensorFlow {rel.line} ({tf.source}) supports: Python {py_range}")
-    # Keras
-    kmajor = profile.keras_major
-    if kmajor == 3 and rel.keras.major == 2:
-        out.append(f"field 'keras' asks for Keras 3 but tf.keras is Keras 2 up to TensorFlow 2.15 (TensorFlow {rel.line} pins keras {rel.keras.requirement}); use keras: \"2.*\" or TensorFlow 2.16+")
-    elif kmajor == 2 and rel.keras.major == 3 and rel.tf_keras is None:
-        out.append(f"field 'keras' asks for Keras 2 but TensorFlow {rel.line} has no matching tf-keras")
-    elif kmajor not in (2, 3):
-        out.append(f"field 'keras' major {kmajor} is not a Keras TensorFlow can use (2 or 3)")
-    elif kmajor == rel.keras.major == 3 and _spec_floor(profile.keras) < _spec_floor(rel.keras.requirement)[: len(_spec_floor(profile.keras))]:
-        out.append(f"field 'keras' {profile.keras} is older than TensorFlow {rel.line} requires (keras {rel.keras.requirement})")
-    # Variant and platforms
-    allowed = table.variant_platforms[tf.variant]
-    for plat in profile.platforms:
-        if plat not in allowed:
-            out.append(f"field 'platforms' has {plat} but a {tf.variant} TensorFlow exists only for {', '.join(allowed)}")
-            continue
-        if tf.source == "pip":
-            if plat not in table.pip_packages[tf.variant]:
-                out.append(f"field 'platforms' has {plat} but PyPI has no {tf.variant} TensorFlow wheel for it")
-            elif plat == "osx-arm64" and rel.macos_arm64 == "none":
-                out.append(f"TensorFlow {rel.line} has no macOS arm64 wheel on PyPI (use 2.13+)")
-            elif plat == "osx-64" and not rel.macos_x86_64:
-                out.append(f"TensorFlow {rel.line} has no macOS x86_64 wheel (the last is 2.16)")
-        elif rel.conda_forge is not None and plat not in rel.conda_forge.platforms:
-            out.append(f"conda-forge builds TensorFlow {rel.line} only for {', '.join(rel.conda_forge.platforms)}, not {plat}")
-    if tf.variant == "cuda" and tf.source == "pip" and not rel.pip_and_cuda:
-        out.append(f"tensorflow[and-cuda] exists from 2.14; TensorFlow {rel.line} has no pip CUDA route — use source: conda")
-    if tf.variant == "metal" and rel.line not in table.metal_plugin:
-        out.append(f"no tensorflow-metal release pairs with TensorFlow {rel.line}")
-    if tf.variant == "cuda" and tf.source == "conda":
-        for plat in profile.platforms:
-            if "__cuda" not in profile.virtual_packages.get(plat, {}):
-                out.append(f"field 'virtual_packages.{plat}.__cuda' is required for a conda CUDA build (the driver's CUDA version, e.g. \"12.4\"); without it the solver cannot pick a CUDA build")
-    for plat in profile.virtual_packages:
-        if plat not in profile.platforms:
-            out.append(f"field 'virtual_packages' names {plat}, which is not in 'platforms'")
-    return out
 
 
 # --- rendering: template + profile -> LockSpec -----------------------------------------
