@@ -62,6 +62,13 @@ class Profile(_Strict):
     env_vars: dict[str, str] = {}
     verify: VerifySettings = VerifySettings()
 
+    @field_validator("keras", "python")
+    @classmethod
+    def _has_version(cls, value: str) -> str:
+        if not re.search(r"\d", value):
+            raise ValueError(f"'{value}' is not a version spec; write e.g. \"3.*\" or \"3.11.*\"")
+        return value
+
     @field_validator("platforms")
     @classmethod
     def _known_platforms(cls, value: list[str]) -> list[str]:

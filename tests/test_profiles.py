@@ -68,6 +68,11 @@ def test_unknown_platform_suggests(tmp_path: Path) -> None:
         load_profile_file(write(tmp_path, base(platforms=["linux64"])))
 
 
+def test_version_fields_need_a_version(tmp_path: Path) -> None:
+    with pytest.raises(InputError, match=r"field 'keras': .*'latest' is not a version spec"):
+        load_profile_file(write(tmp_path, base(keras="latest")))
+
+
 def test_name_must_equal_stem(tmp_path: Path) -> None:
     with pytest.raises(InputError, match="field 'name' is 'other'.*set name: p"):
         load_profile_file(write(tmp_path, base(name="other")))
