@@ -65,12 +65,17 @@ def script_exports(prefix: Path) -> dict[str, str]:
             m = _EXPORT.match(line)
             if not m:
                 continue
+            # The prefix is the one expansion we can do faithfully; anything else dynamic
+            # ($OTHER, `cmd`) needs a shell and is left to `conda activate`.
+            raw = re.sub(r"\$\{CONDA_PREFIX\}|\$CONDA_PREFIX\b", lambda _m: str(prefix), m.group(2))
+            if "$" in raw or "`" in raw:
+                continue
             try:
-                words = shlex.split(m.group(2))
+                words = shlex.split(raw)
             except ValueError:
                 continue
-            if len(words) == 1 and "$" not in m.group(2) and "`" not in m.group(2):
-                out[m.group(1)] = words[0].replace("${CONDA_PREFIX}", str(prefix))
+            if len(words) == 1:
+                out[m.group(1)] = words[0]
     return out
 
 
