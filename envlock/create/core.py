@@ -31,6 +31,7 @@ class CreateResult(BaseModel):
     downloaded: int = 0
     downloaded_bytes: int = 0
     cache_dir: str = ""
+    linker: str = ""  # who linked the conda packages: "fast", "fast+rattler" or "rattler"
     verification: Literal["verifier", "drift-check", "skipped"] = "skipped"
     verification_ok: bool | None = None
     verification_failures: list[str] = []
@@ -209,7 +210,7 @@ def create_environment(
                 progress.info(f"package cache: extracted copies of {', '.join(sorted(names))} were modified "
                               "(an in-place edit through a hard link?); extracting them again from the verified archives")
 
-            link_packages(archives, staging, target, cache.pkgs_dir(root), plat,
+            result.linker = link_packages(archives, staging, target, cache.pkgs_dir(root), plat,
                           on_linked=lambda _n: progress.advance("link"), on_evicted=evicted)
             progress.finish("link", f"{len(conda_pkgs)} conda packages")
             times["link"] = time.perf_counter() - t

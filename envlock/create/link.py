@@ -154,26 +154,55 @@ class _Reporter:
         return Reporter()
 
 
+LINKER_ENV = "ENVLOCK_LINKER"  # "rattler": never the fast path (tests compare the two)
+
+
 def link_packages(
     archives: Sequence[CachedArchive], staging: Path, final_prefix: Path, pkgs_cache: Path, platform: str,
     on_linked: Callable[[str], None] | None = None, on_evicted: Callable[[list[str]], None] | None = None,
-) -> None:
-    import rattler
-
+) -> str:
+    """Warm cache: packages rattler already extracted and validated are linked by ``fastlink``,
+    the rest (noarch: python, binary placeholders, ...) by ``rattler.install`` first, into the
+    same staging prefix.  Cold cache, or any surprise in the fast path: rattler links everything.
+    Returns who linked: "fast", "fast+rattler" or "rattler"."""
+    linker = "rattler"
     to_fix: list[CachedArchive] = []
 
-    async def run() -> None:
-        pairs = await asyncio.gather(*(_index_record(a, pkgs_cache) for a in archives))
-        to_fix.extend(a for a, (_rec, cached) in zip(archives, pairs, strict=True) if not cached)
+    async def run(subset: Sequence[CachedArchive]) -> None:
+        import rattler
+
+        pairs = await asyncio.gather(*(_index_record(a, pkgs_cache) for a in subset))
+        to_fix.extend(a for a, (_rec, cached) in zip(subset, pairs, strict=True) if not cached)
         await rattler.install(
             [rec for rec, _cached in pairs], target_prefix=staging, cache_dir=pkgs_cache, installed_packages=[],
             platform=getattr(rattler, "Subdir", rattler.Platform)(platform), execute_link_scripts=False, show_progress=False,
             reporter=_Reporter(on_linked), alternative_target_prefix=final_prefix)
 
+    def fast() -> bool:
+        nonlocal linker
+        from envlock.create import fastlink
+
+        if os.environ.get(LINKER_ENV) == "rattler":
+            return False
+        plan = fastlink.plan(archives, pkgs_cache, platform, staging, lambda a: _rattler_has(a, pkgs_cache))
+        if plan is None:
+            return False
+        try:
+            if plan.slow:
+                asyncio.run(run(plan.slow))
+            fastlink.link(plan.fast, staging, final_prefix, on_linked)
+        except fastlink.Fallback:
+            _empty(staging)
+            to_fix.clear()
+            return False
+        linker = "fast+rattler" if plan.slow else "fast"
+        return True
+
     try:
         scan = start_modified_scan(archives, pkgs_cache)
         try:
-            asyncio.run(run())
+            if not fast():
+                asyncio.run(run(archives))
         finally:
             modified = finish_modified_scan(scan, archives, pkgs_cache)
         if modified:  # rare: link again, those packages freshly extracted from the verified archives
@@ -182,7 +211,8 @@ def link_packages(
                 on_evicted(names)
             _empty(staging)
             to_fix.clear()
-            asyncio.run(run())
+            linker = "rattler"
+            asyncio.run(run(archives))
     except EnvlockError:
         raise
     except Exception as exc:  # rattler raises its own exception types; keep the message
@@ -192,6 +222,7 @@ def link_packages(
             + ". A corrupt or truncated archive is the usual cause; the previous environment was left untouched.",
             exit_code=1) from None
     fix_conda_meta_urls(staging, to_fix)
+    return linker
 
 
 def _empty(directory: Path) -> None:

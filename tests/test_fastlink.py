@@ -1,0 +1,106 @@
+"""The warm-cache fast linker (``envlock.create.fastlink``) against py-rattler: the same prefix,
+byte for byte (files, modes, symlinks) and the same conda-meta records, for a channel with plain,
+text-prefix-placeholder, softlink and noarch: python packages; and the fallbacks to rattler."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import stat
+from pathlib import Path
+
+from create_support import env_prefix, envlock, summary
+
+pytest_plugins = ["create_support"]  # fixtures: project, cache, locked_template, extra_channel
+
+RATTLER = {"ENVLOCK_LINKER": "rattler"}
+
+
+def tree(prefix: Path) -> dict[str, tuple]:
+    """Every path below the prefix: kind, permission bits, contents hash or link target."""
+    out: dict[str, tuple] = {}
+    for dirpath, dirs, files in os.walk(prefix):
+        for name in [*dirs, *files]:
+            full = os.path.join(dirpath, name)
+            rel = os.path.relpath(full, prefix)
+            if rel == os.path.join("conda-meta", "envlock.stamp"):
+                continue  # holds the finish time
+            st = os.lstat(full)
+            if stat.S_ISLNK(st.st_mode):
+                out[rel] = ("link", os.readlink(full))
+            elif stat.S_ISDIR(st.st_mode):
+                out[rel] = ("dir", stat.S_IMODE(st.st_mode))
+            else:
+                digest = hashlib.sha256(Path(full).read_bytes()).hexdigest()
+                out[rel] = ("file", stat.S_IMODE(st.st_mode), digest)
+    return out
+
+
+def records(prefix: Path) -> dict[str, str]:
+    meta = prefix / "conda-meta"
+    return {p.name: p.read_text() for p in sorted(meta.glob("*.json"))}
+
+
+def create(project: Path, cache: Path, **env: str) -> dict:
+    r = envlock(project, "create", "--profile", "t", "--json", "--no-verify", cache=cache, extra_env=env or None)
+    assert r.returncode == 0, r.stderr
+    return summary(r)
+
+
+def test_fast_linked_prefix_equals_rattler_linked(project: Path, cache: Path) -> None:
+    prefix = env_prefix(project)
+    create(project, cache, **RATTLER)  # cold: rattler extracts and links
+    want_tree, want_meta = tree(prefix), records(prefix)
+    shutil.rmtree(prefix)
+    warm = create(project, cache)
+    assert warm["linker"] == "fast+rattler", warm  # noarch: python packages (and python) by rattler
+    got_tree, got_meta = tree(prefix), records(prefix)
+    assert sorted(got_tree) == sorted(want_tree), set(got_tree) ^ set(want_tree)
+    diff = [k for k in want_tree if got_tree[k] != want_tree[k]]
+    assert not diff, [(k, want_tree[k], got_tree[k]) for k in diff]
+    assert sorted(got_meta) == sorted(want_meta)
+    for name, text in want_meta.items():
+        want, got = json.loads(text), json.loads(got_meta[name])
+        assert got == want, (name, {k: (want.get(k), got.get(k)) for k in set(want) | set(got) if want.get(k) != got.get(k)})
+        assert got_meta[name] == text, f"{name}: same record, other formatting"
+    # the prefix-placeholder file is a copy with the final prefix, the payload hard links
+    assert (prefix / "bin" / "ptool").read_text().startswith(f"#!{prefix}/bin/python\n")
+    assert (prefix / "bin" / "ptool").stat().st_nlink == 1
+    assert next((prefix / "share" / "pdata").iterdir()).stat().st_nlink >= 2
+    assert envlock(project, "check", "--profile", "t", cache=cache).returncode == 0
+    # conda-meta works for the drift check: a modified fast-linked file is caught
+    target = next((prefix / "share" / "pdata").iterdir())
+    target.unlink()
+    target.write_bytes(b"changed")
+    r = envlock(project, "check", "--profile", "t", "--json", cache=cache)
+    assert r.returncode == 1 and any(f["kind"] == "modified" for f in json.loads(r.stdout)["files"]), r.stdout
+
+
+def test_rattler_only_when_forced_or_cold(project: Path, cache: Path) -> None:
+    assert create(project, cache)["linker"] == "rattler"  # cold cache: nothing extracted yet
+    shutil.rmtree(env_prefix(project))
+    assert create(project, cache, **RATTLER)["linker"] == "rattler"
+
+
+def test_clobbering_falls_back_to_rattler(project: Path, cache: Path, tmp_path: Path) -> None:
+    """Two packages with one path: the fast path notices and rattler links the whole prefix."""
+    prefix = env_prefix(project)
+    create(project, cache)
+    pkgs = cache / "pkgs"
+    [ptool] = [d for d in pkgs.iterdir() if d.name.startswith("ptool-") and d.is_dir()]
+    [pdata] = [d for d in pkgs.iterdir() if d.name.startswith("pdata-") and d.is_dir()]
+    paths = json.loads((pdata / "info" / "paths.json").read_text())
+    victim = next(p for p in paths["paths"] if p["_path"].startswith("share/"))
+    doc = json.loads((ptool / "info" / "paths.json").read_text())
+    doc["paths"].append(dict(victim))
+    os.makedirs(ptool / os.path.dirname(victim["_path"]), exist_ok=True)
+    os.link(pdata / victim["_path"], ptool / victim["_path"])
+    (ptool / "info" / "paths.json").write_text(json.dumps(doc))
+    shutil.rmtree(prefix)
+    r = envlock(project, "create", "--profile", "t", "--json", "--no-verify", cache=cache)
+    assert r.returncode == 0, r.stderr
+    assert summary(r)["linker"] == "rattler"
+    assert (prefix / victim["_path"]).is_file()
+    assert not [p for p in prefix.parent.iterdir() if ".staging-" in p.name]
