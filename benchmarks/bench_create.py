@@ -246,6 +246,7 @@ def main() -> int:
               "--frozen", "--no-verify", "--json"]
     results: dict[str, list[float]] = {}
     phases: dict[str, list[dict]] = {}  # envlock's own --json phase timings (in-process)
+    linkers: set[str] = set()  # who linked the warm creates: "fast", "fast+rattler" or "rattler"
 
     def measure(key: str, fn, n: int) -> None:  # noqa: ANN001
         for _ in range(n):
@@ -272,6 +273,7 @@ def main() -> int:
         doc = json.loads(proc.stdout)
         assert doc["downloaded"] == 0
         phases.setdefault("warm", []).append(doc["seconds"])
+        linkers.add(doc.get("linker", "?"))
         return dt
 
     def noop() -> float:
@@ -389,6 +391,7 @@ def main() -> int:
         keys = sorted({k for r in runs for k in r})
         print(f"envlock {kind} phases (median s, in-process): "
               + ", ".join(f"{k} {statistics.median(r.get(k, 0.0) for r in runs):.3f}" for k in keys))
+    print(f"envlock warm creates linked by: {', '.join(sorted(linkers))}")
     print(f"check caught a modified file: {caught_modified}; a deleted file: {caught_deleted}")
     print(f"environment: {env_files} files, {env_bytes / 1e9:.2f} GB")
 
@@ -397,7 +400,7 @@ def main() -> int:
     path = out / f"create-{time.strftime('%Y%m%d-%H%M%S')}.json"
     path.write_text(json.dumps({
         "scale": args.scale, "channel": info, "environment": {"files": env_files, "bytes": env_bytes},
-        "runs": results, "median_s": med, "envlock_phases": phases, "goals_met": goals_met,
+        "runs": results, "median_s": med, "envlock_phases": phases, "warm_linker": sorted(linkers), "goals_met": goals_met,
         "check_caught": {"modified": caught_modified, "deleted": caught_deleted},
         "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform()},
         "nepenthe": nep_version,

@@ -104,3 +104,35 @@ def test_clobbering_falls_back_to_rattler(project: Path, cache: Path, tmp_path: 
     assert summary(r)["linker"] == "rattler"
     assert (prefix / victim["_path"]).is_file()
     assert not [p for p in prefix.parent.iterdir() if ".staging-" in p.name]
+
+
+def test_text_replacement_and_shebang_limits() -> None:
+    from envlock.create.fastlink import Fallback, _replace_text
+
+    ph, new = b"/opt/placeholder_placeholder", b"/env"
+    assert _replace_text(b"#!" + ph + b"/bin/python\nx=" + ph + b"\n", ph, new) == b"#!/env/bin/python\nx=/env\n"
+    assert _replace_text(b"a=" + ph + b" b=" + ph, ph, new) == b"a=/env b=/env"
+    assert _replace_text(b"#!/bin/sh\necho " + ph, ph, new) == b"#!/bin/sh\necho /env"
+    try:  # rattler rewrites a shebang the kernel would truncate; we never guess how
+        _replace_text(b"#!" + ph + b"/bin/python\n", ph, b"/" + b"x" * 130)
+    except Fallback:
+        pass
+    else:
+        raise AssertionError("a shebang over 127 bytes must fall back to rattler")
+    try:
+        _replace_text(b"#!" + ph + b"/bin/python\n", ph, b"/with space")
+    except Fallback:
+        pass
+    else:
+        raise AssertionError("a prefix with a space in a shebang must fall back to rattler")
+
+
+def test_paths_kinds_left_to_rattler() -> None:
+    from envlock.create.fastlink import _handled
+
+    ok = {"_path": "lib/a.so", "path_type": "hardlink", "sha256": "0" * 64, "size_in_bytes": 1}
+    assert _handled({"paths_version": 1, "paths": [ok]}) == [ok]
+    for bad in ({**ok, "file_mode": "binary", "prefix_placeholder": "/opt/x"}, {**ok, "no_link": True},
+                {**ok, "path_type": "directory"}, {**ok, "_path": "../escape"}, {**ok, "_path": "/abs"}):
+        assert _handled({"paths_version": 1, "paths": [ok, bad]}) is None, bad
+    assert _handled({"paths_version": 2, "paths": [ok]}) is None

@@ -206,11 +206,13 @@ def _link_chunk(pkg: FastPackage, paths: Sequence[dict], staging: str, prefix: s
 
 
 def link(pkgs: Sequence[FastPackage], staging: Path, final_prefix: Path,
-         on_linked: Callable[[str], None] | None = None, jobs: int = 4) -> None:
+         on_linked: Callable[[str], None] | None = None, jobs: int | None = None) -> None:
     """Link ``pkgs`` into ``staging`` (which may already hold rattler's part of the prefix) and
     write their conda-meta records.  Raises ``Fallback`` on anything not reproduced exactly.
-    A few threads are enough: ``link``/``mkdir`` release the GIL; the records are written by
-    this thread meanwhile."""
+    About one thread per core: ``link``/``mkdir`` release the GIL, but the kernel's work per
+    link is the real cost and more threads than cores only add lock contention (measured: on
+    2 cores, 4 threads spend ~30% more system time than 2 for the same wall time)."""
+    jobs = jobs or max(2, min(4, os.cpu_count() or 2))
     seen: set[str] = set()
     for pkg in pkgs:
         for p in pkg.paths:
