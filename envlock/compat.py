@@ -57,6 +57,13 @@ class CondaForgeInfo(_Strict):
         return self.cudnn_by_cuda.get(cuda, self.cudnn_major)
 
 
+class LogHint(_Strict):
+    """A TensorFlow log line and the likely cause it names."""
+
+    pattern: str
+    cause: str
+
+
 class Release(_Strict):
     """One TensorFlow minor line, e.g. 2.16 (2.16.1, 2.16.2)."""
 
@@ -118,6 +125,7 @@ class CompatTable(_Strict):
     metal_plugin: dict[str, str]
     pip_packages: dict[str, dict[str, str]]
     pip_provides: dict[str, list[str]] = {}
+    log_hints: list[LogHint] = []
     variant_platforms: dict[str, list[str]]
     releases: list[Release]
     audit: AuditFacts | None = None
