@@ -1,10 +1,10 @@
 """``envlock create``: materialize a lock into a conda prefix, atomically and fast.
 
 Modules: ``cache`` (download + hash check into the shared package cache), ``link`` (py-rattler
-linking with hard links from the cache), ``pip_install`` (uv, hashes, no resolution),
-``atomic`` (prefix lock, staging directory, swap), ``stamp`` (the no-op fast path), ``drift``
+linking with hard links from the cache), ``fastlink`` (the warm-cache linker in plain Python),
+``pip_install`` (uv, hashes, no resolution), ``atomic`` (prefix lock, staging directory, swap), ``stamp`` (the no-op fast path), ``drift``
 (``envlock check``), ``core`` (the orchestration), ``progress`` (rich on a TTY, lines in CI).
-Heavy imports (py-rattler) happen only inside ``link`` when something is actually linked.
+Heavy imports (py-rattler) happen only inside ``link`` when rattler actually links something.
 """
 
 from __future__ import annotations

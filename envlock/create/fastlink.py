@@ -224,18 +224,20 @@ def link(pkgs: Sequence[FastPackage], staging: Path, final_prefix: Path,
     (meta / "history").touch()
     # big packages first, so the last work items are small ones
     order = sorted(pkgs, key=lambda f: -len(f.paths))
+    pool = ThreadPoolExecutor(max_workers=max(1, jobs))
     try:
-        with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-            futures = [[pool.submit(_link_chunk, pkg, pkg.paths[i:i + CHUNK], str(staging), str(final_prefix))
-                        for i in range(0, len(pkg.paths), CHUNK)] for pkg in order]
-            for pkg, chunks in zip(order, futures, strict=True):
-                write_record(meta, pkg, [e for fut in chunks for e in fut.result()])
-                if on_linked:
-                    on_linked(pkg.item.package.name)
+        futures = [[pool.submit(_link_chunk, pkg, pkg.paths[i:i + CHUNK], str(staging), str(final_prefix))
+                    for i in range(0, len(pkg.paths), CHUNK)] for pkg in order]
+        for pkg, chunks in zip(order, futures, strict=True):
+            write_record(meta, pkg, [e for fut in chunks for e in fut.result()])
+            if on_linked:
+                on_linked(pkg.item.package.name)
     except OSError as exc:
         if exc.errno in (errno.EEXIST, errno.EXDEV, errno.EPERM, errno.ENOTDIR, errno.EMLINK, errno.ENOENT):
             raise Fallback(f"{exc.filename}: {exc.strerror}") from None
         raise
+    finally:  # on a fallback or Ctrl-C, queued work is dropped rather than linked in vain
+        pool.shutdown(wait=True, cancel_futures=True)
 
 
 # --- conda-meta records ----------------------------------------------------------------------

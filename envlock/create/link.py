@@ -1,7 +1,9 @@
 """Link conda packages into a prefix with py-rattler: parallel extraction into the package
 cache, then hard links from it (copies where a file embeds the prefix or links cannot cross
 filesystems).  Files are built in a staging directory but embed the *final* prefix
-(``alternative_target_prefix``), so the staging directory can be renamed into place."""
+(``alternative_target_prefix``), so the staging directory can be renamed into place.
+On a warm cache, ``fastlink`` links what rattler already extracted itself (as fast as ``cp -al``)
+and rattler only the packages that need its logic (noarch: python, binary placeholders)."""
 
 from __future__ import annotations
 
