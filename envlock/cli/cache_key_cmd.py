@@ -27,18 +27,13 @@ def command(name: str, platform: str | None, project_dir: str, as_json: bool) ->
     (ENVLOCK_CACHE_DIR) in CI."""
     from envlock.create import host_platform
     from envlock.create.cache import cache_root
-    from envlock.errors import InputError
-    from envlock.lockfile import read_lockfile
+    from envlock.profile_lock import read_platform_lock
 
     project = open_project(project_dir)
     project.require_profile(name)
     plat = platform or host_platform()
     path = project.unified_lock_path(name)
-    if not path.exists():
-        raise InputError(f"{path}: no lock for profile {name}; run `envlock lock --profile {name}` and commit it.")
-    lock = read_lockfile(path)
-    if plat not in lock.platforms:
-        raise InputError(f"{path}: this lock covers {', '.join(lock.platforms)}, not {plat}; pass --platform.")
+    lock = read_platform_lock(path, plat, name)
     key = f"envlock-{KEY_VERSION}-{name}-{plat}-{lock.digest(plat)[:32]}"
     if as_json:
         print_json({"key": key, "profile": name, "platform": plat, "lock": str(path), "cache_dir": str(cache_root())})

@@ -12,7 +12,7 @@ from envlock.project import Project
 def run_check(project: Project, name: str, *, prefix: Path | None = None, platform: str | None = None,
               full: bool = False) -> DriftReport:
     from envlock.create.core import resolve_platform
-    from envlock.lockfile import read_lockfile
+    from envlock.profile_lock import read_platform_lock
     from envlock.profiles import load_profile, render
 
     profile = load_profile(project, name)
@@ -21,10 +21,5 @@ def run_check(project: Project, name: str, *, prefix: Path | None = None, platfo
     if not (target / "conda-meta").is_dir():
         raise InputError(f"{target}: is not a conda environment (no conda-meta/). Create it with "
                          f"`envlock create --profile {name}` or pass its --prefix.")
-    lock_path = project.unified_lock_path(name)
-    if not lock_path.exists():
-        raise InputError(f"{lock_path}: no lock for profile {name}; run `envlock lock --profile {name}`.")
-    lock = read_lockfile(lock_path)
-    if plat not in lock.platforms:
-        raise InputError(f"{lock_path}: this lock covers {', '.join(lock.platforms)}, not {plat}.")
+    lock = read_platform_lock(project.unified_lock_path(name), plat, name)
     return check_prefix(target, plat, lock.for_platform(plat), env_vars=render(project, profile).env_vars, full=full)

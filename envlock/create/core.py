@@ -150,13 +150,10 @@ def create_environment(
 
     from envlock.create import cache
     from envlock.create.atomic import new_staging, prefix_lock, recover, remove_tree, swap_in
-    from envlock.lockfile import read_lockfile
+    from envlock.profile_lock import read_platform_lock
 
-    lock = read_lockfile(lock_path)
+    lock = read_platform_lock(lock_path, plat, name)
     pkgs = lock.for_platform(plat)
-    if plat not in lock.platforms or not pkgs:
-        raise InputError(f"{lock_path}: this lock covers {', '.join(lock.platforms) or 'no platform'}, not {plat}. "
-                         f"Re-lock the profile (`envlock lock --profile {name}`).")
     digest = lock.digest(plat)
     conda_pkgs = [p for p in pkgs if p.manager == "conda"]
     pip_pkgs = [p for p in pkgs if p.manager == "pip"]
