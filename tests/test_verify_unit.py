@@ -137,3 +137,18 @@ def test_profile_can_turn_the_benchmark_off(monkeypatch, project, tmp_path):
     r = verifier.verify_environment(project, load_profile(project, "nobench"), tmp_path, bench=True)
     assert seen == {"bench": False, "timeout_s": 42}
     assert not r.ok and r.checks[0].actual == "stop here"
+
+
+def test_peak_line_when_the_reported_clock_is_the_base_clock():
+    """VMs report the base clock; a matmul above the estimate states the clock it implies
+    instead of a fraction above 100%."""
+    from types import SimpleNamespace
+
+    from envlock.verify.report import _peak_line
+
+    hw = {"cpu_peak_gflops": 332.3, "cpu_peak_assumption": "2 cores x 2.60 GHz x 64", "cpu_matmul_fraction_of_peak": 1.35,
+          "cpu_effective_ghz_min": 3.51}
+    line = _peak_line(SimpleNamespace(hardware=hw))
+    assert ">= 3.51 GHz" in line and "%" not in line
+    line = _peak_line(SimpleNamespace(hardware={**hw, "cpu_matmul_fraction_of_peak": 0.71}))
+    assert line.startswith("CPU matmul at 71% of a 332.3 GFLOP/s")
