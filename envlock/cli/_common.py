@@ -6,6 +6,7 @@ import functools
 import json
 import sys
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any, TypeVar
 
 import click
@@ -25,6 +26,19 @@ def project_option(f: F) -> F:
     return click.option(
         "--project", "project_dir", type=click.Path(file_okay=False), default=".",
         show_default=True, help="Project directory holding profiles/, environment.template.yml, locks/.",
+    )(f)
+
+
+def profile_option(f: F) -> F:
+    """``--profile NAME`` (required), passed as ``name``."""
+    return click.option("--profile", "name", required=True, metavar="NAME", help="Profile name (profiles/NAME.yml).")(f)
+
+
+def prefix_option(f: F) -> F:
+    """``--prefix DIR``, passed as ``prefix`` (a Path, or None for .envs/NAME)."""
+    return click.option(
+        "--prefix", type=click.Path(file_okay=False, path_type=Path), default=None,
+        help="Environment directory [default: .envs/NAME in the project].",
     )(f)
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from envlock.cli._common import handles_errors, project_option
+from envlock.cli._common import handles_errors, prefix_option, profile_option, project_option
 
 
 def snippet(shell: str, env: dict[str, str], path_entry: str) -> str:
@@ -24,9 +24,8 @@ def snippet(shell: str, env: dict[str, str], path_entry: str) -> str:
 
 
 @click.command("activate")
-@click.option("--profile", "name", required=True, help="Profile name (profiles/NAME.yml).")
-@click.option("--prefix", type=click.Path(file_okay=False, path_type=Path), default=None,
-              help="Environment directory [default: .envs/NAME in the project].")
+@profile_option
+@prefix_option
 @click.option("--shell", type=click.Choice(["bash", "zsh", "fish"]), default=None,
               help="Shell syntax [default: from $SHELL, else bash].")
 @project_option

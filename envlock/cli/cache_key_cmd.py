@@ -9,6 +9,7 @@ from envlock.cli._common import (
     json_option,
     open_project,
     print_json,
+    profile_option,
     project_option,
 )
 
@@ -16,7 +17,7 @@ KEY_VERSION = "v1"
 
 
 @click.command("cache-key")
-@click.option("--profile", "name", required=True, help="Profile name (profiles/NAME.yml).")
+@profile_option
 @click.option("--platform", default=None, help="Conda platform [default: this machine's].")
 @project_option
 @json_option

@@ -11,15 +11,16 @@ from envlock.cli._common import (
     json_option,
     open_project,
     out,
+    prefix_option,
     print_json,
+    profile_option,
     project_option,
 )
 
 
 @click.command("check")
-@click.option("--profile", "name", required=True, help="Profile name (profiles/NAME.yml).")
-@click.option("--prefix", type=click.Path(file_okay=False, path_type=Path), default=None,
-              help="Environment directory [default: .envs/NAME in the project].")
+@profile_option
+@prefix_option
 @click.option("--platform", default=None, help="Platform of the lock to compare with [default: this machine's].")
 @click.option("--full", is_flag=True, help="Hash every file (default: only files whose size or mtime changed).")
 @project_option

@@ -11,15 +11,16 @@ from envlock.cli._common import (
     json_option,
     open_project,
     out,
+    prefix_option,
     print_json,
+    profile_option,
     project_option,
 )
 
 
 @click.command("create")
-@click.option("--profile", "name", required=True, help="Profile name (profiles/NAME.yml).")
-@click.option("--prefix", type=click.Path(file_okay=False, path_type=Path), default=None,
-              help="Environment directory [default: .envs/NAME in the project].")
+@profile_option
+@prefix_option
 @click.option("--platform", default=None, help="Conda platform of the lock to install [default: this machine's].")
 @click.option("--lock", "lock_file", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Install this conda-lock file instead of the profile's lock (never re-locked).")

@@ -10,7 +10,13 @@ from pathlib import Path
 
 import click
 
-from envlock.cli._common import handles_errors, open_project, project_option
+from envlock.cli._common import (
+    handles_errors,
+    open_project,
+    prefix_option,
+    profile_option,
+    project_option,
+)
 from envlock.errors import InputError
 
 
@@ -26,9 +32,8 @@ def target_prefix(project_dir: str, name: str, prefix: Path | None) -> Path:
 
 
 @click.command("run", context_settings={"ignore_unknown_options": True, "allow_interspersed_args": False})
-@click.option("--profile", "name", required=True, help="Profile name (profiles/NAME.yml).")
-@click.option("--prefix", type=click.Path(file_okay=False, path_type=Path), default=None,
-              help="Environment directory [default: .envs/NAME in the project].")
+@profile_option
+@prefix_option
 @project_option
 @click.argument("cmd", nargs=-1, required=True, type=click.UNPROCESSED)
 @handles_errors
