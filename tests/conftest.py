@@ -20,6 +20,13 @@ from channel_factory import (  # noqa: E402
 )
 
 PY = host_python_version()
+
+# The envlock CLI as tests run it (a fresh process, like a user).
+ENVLOCK = [sys.executable, "-m", "envlock.cli.__main__"]
+# Every proxy points at a closed port: a command that should need no network (local channels
+# only) fails if it tries to fetch anything (conda-lock's mapping from GitHub, micromamba, PyPI).
+OFFLINE = {"HTTP_PROXY": "http://127.0.0.1:9", "HTTPS_PROXY": "http://127.0.0.1:9", "ALL_PROXY": "http://127.0.0.1:9",
+           "http_proxy": "http://127.0.0.1:9", "https_proxy": "http://127.0.0.1:9", "NO_PROXY": "", "no_proxy": ""}
 PYMM = "".join(PY.split(".")[:2])  # "311"
 
 

@@ -12,16 +12,12 @@ import json
 import os
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 from channel_factory import PREFIX_PLACEHOLDER, PackageSpec, build_channel, payload
-from conftest import profile_doc, write_project
+from conftest import ENVLOCK, OFFLINE, profile_doc, write_project
 
-ENVLOCK = [sys.executable, "-m", "envlock.cli.__main__"]
-OFFLINE = {"HTTP_PROXY": "http://127.0.0.1:9", "HTTPS_PROXY": "http://127.0.0.1:9",
-           "http_proxy": "http://127.0.0.1:9", "https_proxy": "http://127.0.0.1:9", "NO_PROXY": "", "no_proxy": ""}
 TOOL = "ptool"
 
 

@@ -14,17 +14,9 @@ from pathlib import Path
 import pytest
 import yaml
 from channel_factory import PackageSpec, index_channel, write_package
-from conftest import PY, PYMM, profile_doc, write_project
+from conftest import ENVLOCK, OFFLINE, PY, PYMM, profile_doc, write_project
 
 from envlock.lockfile import read_lockfile
-
-ENVLOCK = [sys.executable, "-m", "envlock.cli.__main__"]
-
-
-# Every proxy points at a closed port: a lock of a local-channel profile that tried to fetch
-# anything (conda-lock's PyPI->conda mapping from GitHub, micromamba) would fail.
-OFFLINE = {"HTTP_PROXY": "http://127.0.0.1:9", "HTTPS_PROXY": "http://127.0.0.1:9", "ALL_PROXY": "http://127.0.0.1:9",
-           "http_proxy": "http://127.0.0.1:9", "https_proxy": "http://127.0.0.1:9", "NO_PROXY": "", "no_proxy": ""}
 
 
 def envlock(project: Path, *args: str, offline: bool = True) -> subprocess.CompletedProcess:
