@@ -11,8 +11,9 @@ from functools import lru_cache
 from importlib import resources
 from typing import Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict
+
+from envlock.yaml_load import safe_load
 
 Variant = Literal["cpu", "cuda", "metal"]
 DATA_FILE = "tensorflow.yml"
@@ -165,7 +166,7 @@ def data_bytes() -> bytes:
 
 @lru_cache(maxsize=1)
 def table() -> CompatTable:
-    raw = yaml.safe_load(data_bytes())
+    raw = safe_load(data_bytes())
     raw["schema_"] = raw.pop("schema", 1)
     return CompatTable.model_validate(raw)
 

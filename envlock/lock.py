@@ -15,6 +15,7 @@ from envlock.pip_lock import PipPin, canonical, lock_pip
 from envlock.profiles import LockSpec, load_profile, render
 from envlock.project import Project
 from envlock.solver.conda_lock_run import solve_conda, virtual_packages
+from envlock.yaml_load import safe_load
 
 
 @dataclass
@@ -31,7 +32,7 @@ def _previous(project: Project, name: str) -> dict | None:
     if not path.is_file():
         return None
     try:
-        data = yaml.load(path.read_text(), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+        data = safe_load(path.read_text())
     except yaml.YAMLError:
         return None
     return data if isinstance(data, dict) and "package" in data else None

@@ -20,6 +20,7 @@ from envlock.compat import spec_major
 from envlock.errors import InputError
 from envlock.profile_rules import check_compatibility
 from envlock.project import Project
+from envlock.yaml_load import safe_load
 
 KNOWN_PLATFORMS = (
     "linux-64", "linux-aarch64", "linux-ppc64le", "osx-64", "osx-arm64", "win-64", "noarch",
@@ -122,7 +123,7 @@ class LockSpec(BaseModel):
 
 def _yaml_file(path: Path, what: str) -> dict:
     try:
-        data = yaml.safe_load(path.read_text())
+        data = safe_load(path.read_text())
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         at = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""

@@ -17,6 +17,7 @@ import yaml
 from envlock.errors import InputError
 from envlock.profiles import LockSpec
 from envlock.solver.adapter import ERROR_FILE_VAR
+from envlock.yaml_load import safe_load
 
 # conda-lock's defaults for each platform, minus __cuda: a CUDA driver exists only where the
 # profile says so (conda-lock's default would let every linux profile pick CUDA builds).
@@ -99,7 +100,7 @@ def solve_conda(
                 os.environ.pop(ERROR_FILE_VAR, None)
             else:
                 os.environ[ERROR_FILE_VAR] = old
-        return yaml.safe_load(lock_file.read_text())
+        return safe_load(lock_file.read_text())
 
 
 def _update_specs(spec: LockSpec, previous_lock: dict | None, update: list[str]) -> list[str]:
