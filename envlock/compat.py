@@ -8,15 +8,15 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
-from importlib import resources
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
+import envlock.data
 from envlock.yaml_load import safe_load
 
 Variant = Literal["cpu", "cuda", "metal"]
-DATA_FILE = "tensorflow.yml"
+DATA_FILE = envlock.data.COMPAT_FILE
 
 
 class _Strict(BaseModel):
@@ -161,7 +161,7 @@ class CompatTable(_Strict):
 
 def data_bytes() -> bytes:
     """Raw bytes of the data file; part of every lock's input hash."""
-    return resources.files("envlock.data").joinpath(DATA_FILE).read_bytes()
+    return envlock.data.compat_data_bytes()
 
 
 @lru_cache(maxsize=1)

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 import yaml
 
 from envlock.errors import InputError
-from envlock.lock_state import input_hash, new_meta
+from envlock.lock_state import input_hash, new_meta, source_sha256
 from envlock.lock_write import dump_lock, explicit_text, pip_entries, write_lock
 from envlock.pip_lock import PipPin, canonical, lock_pip
 from envlock.profiles import LockSpec, load_profile, render
@@ -69,6 +69,7 @@ def lock_profile(
     import time
 
     t0 = time.perf_counter()
+    source_hash = source_sha256(project, name)  # before reading the profile: see new_meta
     profile = load_profile(project, name)
     spec: LockSpec = render(project, profile)
     source = project.profile_path(name)
@@ -104,7 +105,7 @@ def lock_profile(
     ih = input_hash(spec)
     lock_bytes = dump_lock(lock)
     explicit = {plat: explicit_text(name, plat, lock, ih) for plat in spec.platforms}
-    write_lock(project, name, lock_bytes, explicit, new_meta(profile, spec, lock_bytes))
+    write_lock(project, name, lock_bytes, explicit, new_meta(profile, spec, lock_bytes, source_hash))
     result.seconds = time.perf_counter() - t0
     return result
 

@@ -53,18 +53,23 @@ def test_fast_linked_prefix_equals_rattler_linked(project: Path, cache: Path) ->
     prefix = env_prefix(project)
     create(project, cache, **RATTLER)  # cold: rattler extracts and links
     want_tree, want_meta = tree(prefix), records(prefix)
-    shutil.rmtree(prefix)
-    warm = create(project, cache)
-    assert warm["linker"] == "fast+rattler", warm  # noarch: python packages (and python) by rattler
-    got_tree, got_meta = tree(prefix), records(prefix)
-    assert sorted(got_tree) == sorted(want_tree), set(got_tree) ^ set(want_tree)
-    diff = [k for k in want_tree if got_tree[k] != want_tree[k]]
-    assert not diff, [(k, want_tree[k], got_tree[k]) for k in diff]
-    assert sorted(got_meta) == sorted(want_meta)
-    for name, text in want_meta.items():
-        want, got = json.loads(text), json.loads(got_meta[name])
-        assert got == want, (name, {k: (want.get(k), got.get(k)) for k in set(want) | set(got) if want.get(k) != got.get(k)})
-        assert got_meta[name] == text, f"{name}: same record, other formatting"
+    assert not list(cache.glob("archives/*/*.linkplan.json"))
+    # the first warm create works out each package's link plan, the second uses the cached ones
+    for round_ in ("deriving link plans", "from cached link plans"):
+        shutil.rmtree(prefix)
+        warm = create(project, cache)
+        assert warm["linker"] == "fast+rattler", (round_, warm)  # noarch: python packages (and python) by rattler
+        got_tree, got_meta = tree(prefix), records(prefix)
+        assert sorted(got_tree) == sorted(want_tree), (round_, set(got_tree) ^ set(want_tree))
+        diff = [k for k in want_tree if got_tree[k] != want_tree[k]]
+        assert not diff, (round_, [(k, want_tree[k], got_tree[k]) for k in diff])
+        assert sorted(got_meta) == sorted(want_meta)
+        for name, text in want_meta.items():
+            want, got = json.loads(text), json.loads(got_meta[name])
+            assert got == want, (round_, name, {k: (want.get(k), got.get(k)) for k in set(want) | set(got) if want.get(k) != got.get(k)})
+            assert got_meta[name] == text, f"{round_}: {name}: same record, other formatting"
+        plans = {p.name: json.loads(p.read_text()) for p in cache.glob("archives/*/*.linkplan.json")}
+        assert any(d["handled"] and d["text"] for d in plans.values()), plans.keys()  # ptool's shebang file
     # the prefix-placeholder file is a copy with the final prefix, the payload hard links
     assert (prefix / "bin" / "ptool").read_text().startswith(f"#!{prefix}/bin/python\n")
     assert (prefix / "bin" / "ptool").stat().st_nlink == 1
@@ -76,6 +81,24 @@ def test_fast_linked_prefix_equals_rattler_linked(project: Path, cache: Path) ->
     target.write_bytes(b"changed")
     r = envlock(project, "check", "--profile", "t", "--json", cache=cache)
     assert r.returncode == 1 and any(f["kind"] == "modified" for f in json.loads(r.stdout)["files"]), r.stdout
+
+
+def test_unreadable_link_plans_are_worked_out_again(project: Path, cache: Path) -> None:
+    prefix = env_prefix(project)
+    create(project, cache)
+    shutil.rmtree(prefix)
+    create(project, cache)  # warm: writes the link plans
+    want_tree, want_meta = tree(prefix), records(prefix)
+    plans = sorted(cache.glob("archives/*/*.linkplan.json"))
+    assert plans
+    plans[0].write_text("{not json")
+    plans[1].write_text(json.dumps({"version": 999}))
+    if len(plans) > 2:
+        plans[2].write_text(json.dumps({"version": 1, "handled": True, "hard": []}))  # fields missing
+    shutil.rmtree(prefix)
+    assert create(project, cache)["linker"] == "fast+rattler"
+    assert tree(prefix) == want_tree and records(prefix) == want_meta
+    assert json.loads(plans[0].read_text())["version"] == 1  # rewritten
 
 
 def test_rattler_only_when_forced_or_cold(project: Path, cache: Path) -> None:
@@ -128,7 +151,7 @@ def test_text_replacement_and_shebang_limits() -> None:
 
 
 def test_paths_kinds_left_to_rattler() -> None:
-    from envlock.create.fastlink import _handled
+    from envlock.create.linkplan import handled_entries as _handled
 
     ok = {"_path": "lib/a.so", "path_type": "hardlink", "sha256": "0" * 64, "size_in_bytes": 1}
     assert _handled({"paths_version": 1, "paths": [ok]}) == [ok]

@@ -123,16 +123,40 @@ def test_check_fresh_then_stale_for_each_input(make_project, tf_channel: Path) -
 
 
 def test_check_is_stale_when_compat_data_changes(make_project, monkeypatch: pytest.MonkeyPatch) -> None:
-    from envlock import compat
+    from envlock import data as envlock_data
     from envlock.lock_state import lock_state
     from envlock.project import Project
 
     project = make_project({"a": {}})
     assert envlock(project, "lock").returncode == 0
     assert lock_state(Project.at(project), "a").state == "fresh"
-    original = compat.data_bytes()
-    monkeypatch.setattr(compat, "data_bytes", lambda: original + b"\n# new fact\n")
+    original = envlock_data.compat_data_bytes()
+    monkeypatch.setattr(envlock_data, "compat_data_bytes", lambda: original + b"\n# new fact\n")
     assert lock_state(Project.at(project), "a").state == "stale"
+
+
+def test_raw_input_fast_path_and_semantic_fallback(make_project) -> None:
+    """Byte-identical inputs: fresh without parsing the profile (the record has platforms and
+    variables).  A comment-only edit: the fast path steps aside and the semantic hash says fresh.
+    A real edit: stale either way."""
+    from envlock.lock_state import lock_state, quick_meta
+    from envlock.project import Project
+
+    project = make_project({"a": {}})
+    assert envlock(project, "lock").returncode == 0
+    proj = Project.at(project)
+    meta = quick_meta(proj, "a")
+    assert meta is not None and meta.platforms and meta.source_sha256
+    prof = project / "profiles" / "a.yml"
+    prof.write_text(prof.read_text() + "\n# a comment changes no field\n")
+    assert quick_meta(proj, "a") is None
+    assert lock_state(proj, "a").state == "fresh"
+    assert envlock(project, "lock", "--check").returncode == 0
+    doc = yaml.safe_load(prof.read_text())
+    doc["conda"] = ["numpy"]
+    prof.write_text(yaml.safe_dump(doc))
+    assert quick_meta(proj, "a") is None
+    assert lock_state(proj, "a").state == "stale"
 
 
 def test_update_moves_only_named_package(make_project, tf_channel: Path, tmp_path: Path) -> None:

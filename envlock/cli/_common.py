@@ -7,19 +7,47 @@ import json
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
-from rich.console import Console
-from rich.text import Text
 
 from envlock.errors import EXIT_BAD_INPUT, EnvlockError
 from envlock.project import Project
 
+if TYPE_CHECKING:
+    from rich.console import Console
+
 F = TypeVar("F", bound=Callable[..., Any])
 
-out = Console(soft_wrap=True)
-err = Console(stderr=True, soft_wrap=True)
+
+class LazyConsole:
+    """A rich Console made on first use: importing rich costs ~15 ms, which a no-op
+    ``create --json`` (stdout is plain JSON, stderr silent) never needs to pay."""
+
+    def __init__(self, **options: Any) -> None:
+        self._options = options
+        self._console: Console | None = None
+
+    @property
+    def console(self) -> Console:
+        if self._console is None:
+            from rich.console import Console
+
+            self._console = Console(**self._options)
+        return self._console
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.console, name)
+
+
+out = LazyConsole(soft_wrap=True)
+err = LazyConsole(stderr=True, soft_wrap=True)
+
+
+def _error_text(message: str) -> Any:
+    from rich.text import Text
+
+    return Text.assemble(("error: ", "bold red"), message)
 
 
 def project_option(f: F) -> F:
@@ -54,7 +82,7 @@ def handles_errors(f: F) -> F:
         try:
             return f(*args, **kwargs)
         except EnvlockError as exc:
-            err.print(Text.assemble(("error: ", "bold red"), str(exc)))
+            err.print(_error_text(str(exc)))
             sys.exit(exc.exit_code)
         except KeyboardInterrupt:
             err.print("[bold red]interrupted[/]")
@@ -72,5 +100,5 @@ def print_json(data: Any) -> None:
 
 
 def fail_usage(message: str) -> None:
-    err.print(Text.assemble(("error: ", "bold red"), message))
+    err.print(_error_text(message))
     sys.exit(EXIT_BAD_INPUT)

@@ -58,5 +58,5 @@ def command(profile_name: str, prefix: str | None, no_bench: bool, no_record: bo
     if as_json:
         print_json(result.to_json())
     else:
-        render.render(result, out)
+        render.render(result, out.console)
     sys.exit(EXIT_OK if result.ok else EXIT_CHECK_FAILED)

@@ -117,21 +117,29 @@ def create_environment(
     frozen: bool = False, force: bool = False, verify: bool = True, progress: Progress | None = None,
     jobs: int = 8, lock_file: Path | None = None,
 ) -> CreateResult:
-    from envlock.activation import write_env_vars
-    from envlock.profiles import load_profile, render
+    from envlock.lock_state import quick_meta
 
     progress = progress or LineProgress(quiet=True)
     t0 = time.perf_counter()
     times: dict[str, float] = {}
-    profile = load_profile(project, name)
-    plat = resolve_platform(profile.platforms, platform, project.profile_path(name))
-    if lock_file is not None:  # an explicit lock file: used as is, never re-locked
-        lock_path = Path(lock_file).absolute()
-        if not lock_path.is_file():
-            raise InputError(f"{lock_path}: --lock names no file.")
+    # fast: the lock is fresh by its raw inputs, and its record has platforms and variables
+    meta = quick_meta(project, name) if lock_file is None else None
+    profile = None
+    if meta is not None:
+        plat = resolve_platform(meta.platforms, platform, project.profile_path(name))
+        lock_path, env_vars = project.unified_lock_path(name), meta.env_vars
     else:
-        lock_path = ensure_lock(project, name, frozen=frozen, progress=progress, profile=profile)
-    env_vars = render(project, profile).env_vars
+        from envlock.profiles import load_profile, render
+
+        profile = load_profile(project, name)
+        plat = resolve_platform(profile.platforms, platform, project.profile_path(name))
+        if lock_file is not None:  # an explicit lock file: used as is, never re-locked
+            lock_path = Path(lock_file).absolute()
+            if not lock_path.is_file():
+                raise InputError(f"{lock_path}: --lock names no file.")
+        else:
+            lock_path = ensure_lock(project, name, frozen=frozen, progress=progress, profile=profile)
+        env_vars = render(project, profile).env_vars
     target = (Path(prefix) if prefix else project.default_prefix(name)).absolute()
     lock_sha = file_sha256(lock_path)
     base = dict(profile=name, prefix=str(target), platform=plat, lock=str(lock_path))
@@ -223,6 +231,8 @@ def create_environment(
                 progress.finish("pip", f"{len(pip_pkgs)} wheels (uv, --no-deps, hashes)")
                 times["pip"] = time.perf_counter() - t
 
+            from envlock.activation import write_env_vars
+
             write_env_vars(staging, env_vars)
             write_stamp(staging, EnvStamp(profile=name, platform=plat, lock_path=str(lock_path),
                                           lock_file_sha256=lock_sha, lock_digest=digest, env_vars=env_vars))
@@ -238,6 +248,10 @@ def create_environment(
 
     if verify:
         t = time.perf_counter()
+        if profile is None:
+            from envlock.profiles import load_profile
+
+            profile = load_profile(project, name)
         run_verification(project, profile, target, plat, pkgs, env_vars, result, progress)
         times["verify"] = time.perf_counter() - t
     times["total"] = time.perf_counter() - t0

@@ -23,14 +23,13 @@ from dataclasses import dataclass
 from json.encoder import encode_basestring  # type: ignore[attr-defined]  # C-accelerated, keeps UTF-8 as is
 from pathlib import Path
 
+from envlock.create import linkplan
 from envlock.create.cache import CachedArchive
+from envlock.create.linkplan import LinkPlan
 
 # Linux kernels truncate a "#!" line after 127 bytes; rattler rewrites longer ones (to
 # /usr/bin/env ...), and so does it for a prefix with a space.  We never guess that rewrite.
 MAX_SHEBANG = 127
-_KNOWN_KEYS = {"_path", "path_type", "sha256", "size_in_bytes", "file_mode", "prefix_placeholder"}
-# the key order of rattler's PathsEntry in conda-meta (serde field order)
-_ENTRY_ORDER = ("_path", "path_type", "sha256", "sha256_in_prefix", "size_in_bytes", "file_mode", "prefix_placeholder")
 
 
 class Fallback(Exception):  # noqa: N818 - a signal, not an error: "let rattler do it"
@@ -42,7 +41,7 @@ class FastPackage:
     item: CachedArchive
     entry: Path  # the extracted package in rattler's cache
     record: dict  # the package record fields (index.json + hashes), as rattler serializes them
-    paths: list[dict]  # info/paths.json entries
+    plan: LinkPlan
 
 
 @dataclass
@@ -60,26 +59,20 @@ def _read_json(path: Path) -> dict | None:
     return doc if isinstance(doc, dict) else None
 
 
-def _handled(paths_doc: dict | None) -> list[dict] | None:
-    """The paths entries when every one is of a kind linked here exactly, else None."""
-    if not paths_doc or paths_doc.get("paths_version") != 1 or not isinstance(paths_doc.get("paths"), list):
+def _link_plan(item: CachedArchive, entry: Path) -> LinkPlan | None:
+    """The package's cached plan, derived (and cached) from its extraction on first use."""
+    cached = linkplan.load(item.index_json)
+    if cached is not False and cached is not None:
+        return cached
+    if cached is False:
         return None
-    out = paths_doc["paths"]
-    for p in out:
-        if not isinstance(p, dict) or not set(p) <= _KNOWN_KEYS or not isinstance(p.get("_path"), str):
-            return None
-        kind = p.get("path_type")
-        if kind == "softlink":
-            if "prefix_placeholder" in p:
-                return None
-        elif kind == "hardlink":
-            if "prefix_placeholder" in p and p.get("file_mode") != "text":
-                return None  # binary (C-string) replacement: rattler's business
-        else:
-            return None  # directory entries and anything newer
-        if p["_path"].startswith("/") or ".." in p["_path"].split("/"):
-            return None
-    return out
+    entries = linkplan.handled_entries(_read_json(entry / "info" / "paths.json"))
+    try:
+        plan = None if entries is None else linkplan.derive(entry, entries)
+    except OSError:  # a symlink gone from the extraction: let rattler validate it
+        return None
+    linkplan.save(item.index_json, plan)
+    return plan
 
 
 def _load(item: CachedArchive, entry: Path) -> FastPackage | None:
@@ -89,8 +82,8 @@ def _load(item: CachedArchive, entry: Path) -> FastPackage | None:
     record = _read_json(item.index_json)  # rattler's own serialization of the package's record
     if record is None or record.get("noarch") == "python":
         return None
-    paths = _handled(_read_json(entry / "info" / "paths.json"))
-    if paths is None:
+    plan = _link_plan(item, entry)
+    if plan is None:
         return None
     # the record rattler builds: PackageRecord.from_index_json(..., size, sha256, md5) of the lock
     record["size"] = item.size
@@ -100,7 +93,7 @@ def _load(item: CachedArchive, entry: Path) -> FastPackage | None:
         record["md5"] = pkg.md5
     for k in ("url", "channel", "fn"):
         record.pop(k, None)
-    return FastPackage(item, entry, dict(sorted(record.items())), paths)
+    return FastPackage(item, entry, dict(sorted(record.items())), plan)
 
 
 def plan(archives: Sequence[CachedArchive], pkgs_cache: Path, platform: str, staging: Path,
@@ -164,11 +157,11 @@ def _copy_replaced(src: str, dst: str, placeholder: str, prefix: str) -> tuple[s
 CHUNK = 512  # paths per work item: a TensorFlow-sized package is spread over all threads
 
 
-def _mkdirs(paths: Sequence[dict], staging: str) -> None:
+def _mkdirs(paths: Sequence[str], staging: str) -> None:
     """The directories of ``paths``, parents first; another thread may be making the same ones."""
     dirs: set[str] = set()
     for p in paths:
-        d = p["_path"].rpartition("/")[0]
+        d = p.rpartition("/")[0]
         while d and d not in dirs:
             dirs.add(d)
             d = d.rpartition("/")[0]
@@ -181,27 +174,28 @@ def _mkdirs(paths: Sequence[dict], staging: str) -> None:
                 raise Fallback(f"{d} exists and is not a directory (clobbering)") from None
 
 
-def _link_chunk(pkg: FastPackage, paths: Sequence[dict], staging: str, prefix: str) -> list[dict]:
-    """Link some paths of one package (their directories made here, in the worker: on a VM disk
-    ``mkdir`` costs as much as the links); the paths entries for its record."""
+def _link_hard(pkg: FastPackage, paths: Sequence[str], staging: str) -> None:
+    """Hard-link some paths of one package (their directories made here, in the worker: on a VM
+    disk ``mkdir`` costs as much as the links)."""
     _mkdirs(paths, staging)
     src_base = str(pkg.entry) + os.sep
     dst_base = staging + os.sep
+    link_ = os.link
+    for rel in paths:
+        link_(src_base + rel, dst_base + rel)
+
+
+def _link_other(pkg: FastPackage, staging: str, prefix: str) -> list[dict]:
+    """The package's symlinks and text-placeholder copies; the copies' record entries."""
+    plan = pkg.plan
+    _mkdirs([*(s[0] for s in plan.soft), *(t["_path"] for t in plan.text)], staging)
+    dst_base = staging + os.sep
+    for rel, target in plan.soft:
+        os.symlink(target, dst_base + rel)
     out = []
-    for p in paths:
-        rel = p["_path"]
-        src, dst = src_base + rel, dst_base + rel
-        if p["path_type"] == "softlink":
-            target = os.readlink(src)
-            os.symlink(target, dst)
-            raw = os.fsencode(target)
-            out.append({**p, "sha256_in_prefix": hashlib.sha256(raw).hexdigest(), "size_in_bytes": len(raw)})
-        elif "prefix_placeholder" in p:
-            digest, size = _copy_replaced(src, dst, p["prefix_placeholder"], prefix)
-            out.append({**p, "sha256_in_prefix": digest, "size_in_bytes": size})
-        else:
-            os.link(src, dst)
-            out.append(p)
+    for e in plan.text:
+        digest, size = _copy_replaced(str(pkg.entry / e["_path"]), dst_base + e["_path"], e["prefix_placeholder"], prefix)
+        out.append({**e, "sha256_in_prefix": digest, "size_in_bytes": size})
     return out
 
 
@@ -214,22 +208,29 @@ def link(pkgs: Sequence[FastPackage], staging: Path, final_prefix: Path,
     2 cores, 4 threads spend ~30% more system time than 2 for the same wall time)."""
     jobs = jobs or max(2, min(4, os.cpu_count() or 2))
     seen: set[str] = set()
+    total = 0
     for pkg in pkgs:
-        for p in pkg.paths:
-            if p["_path"] in seen:
-                raise Fallback(f"{p['_path']} is in more than one package (clobbering)")
-            seen.add(p["_path"])
+        paths = pkg.plan.all_paths
+        seen.update(paths)
+        total += len(paths)
+        if len(seen) < total:
+            raise Fallback(f"a path of {pkg.item.package.name} is in more than one package (clobbering)")
     meta = staging / "conda-meta"
     meta.mkdir(exist_ok=True)
     (meta / "history").touch()
     # big packages first, so the last work items are small ones
-    order = sorted(pkgs, key=lambda f: -len(f.paths))
+    order = sorted(pkgs, key=lambda f: -len(f.plan.hard))
+    base, prefix = str(staging), str(final_prefix)
     pool = ThreadPoolExecutor(max_workers=max(1, jobs))
     try:
-        futures = [[pool.submit(_link_chunk, pkg, pkg.paths[i:i + CHUNK], str(staging), str(final_prefix))
-                    for i in range(0, len(pkg.paths), CHUNK)] for pkg in order]
-        for pkg, chunks in zip(order, futures, strict=True):
-            write_record(meta, pkg, [e for fut in chunks for e in fut.result()])
+        futures = [([pool.submit(_link_hard, pkg, pkg.plan.hard[i:i + CHUNK], base)
+                     for i in range(0, len(pkg.plan.hard), CHUNK)],
+                    pool.submit(_link_other, pkg, base, prefix) if pkg.plan.soft or pkg.plan.text else None)
+                   for pkg in order]
+        for pkg, (chunks, other) in zip(order, futures, strict=True):
+            for fut in chunks:
+                fut.result()
+            write_record(meta, pkg, other.result() if other else [])
             if on_linked:
                 on_linked(pkg.item.package.name)
     except OSError as exc:
@@ -242,31 +243,17 @@ def link(pkgs: Sequence[FastPackage], staging: Path, final_prefix: Path,
 
 # --- conda-meta records ----------------------------------------------------------------------
 
-def _path_key(rel: str) -> list[str]:
-    return rel.split("/")  # component order, like a Rust PathBuf
-
-
-def _render_entry(e: dict) -> str:
-    parts = []
-    for k in _ENTRY_ORDER:
-        if k in e:
-            v = e[k]
-            parts.append(f'        "{k}": {str(v) if isinstance(v, int) else encode_basestring(v)}')
-    return "      {\n" + ",\n".join(parts) + "\n      }"
-
-
-def render_record(pkg: FastPackage, entries: list[dict]) -> str:
+def render_record(pkg: FastPackage, text_entries: list[dict]) -> str:
     """The record as rattler writes it (serde_json pretty-printing, field order of PrefixRecord):
-    package record fields, fn/url/channel, then the prefix fields.  files/paths are rendered by
-    hand because ``json.dumps(indent=...)`` is pure Python and ~4x slower on 30,000 paths."""
+    package record fields, fn/url/channel, then the prefix fields.  files/paths come rendered
+    from the link plan (``json.dumps(indent=...)`` is pure Python and ~4x slower on 30,000 paths)."""
     item = pkg.item
-    entries = sorted(entries, key=lambda e: _path_key(e["_path"]))
     head = {**pkg.record, "fn": item.package.filename, "url": item.package.url,
             "channel": item.package.channel or None,
             "extracted_package_dir": str(pkg.entry), "requested_specs": []}
     text = json.dumps(head, indent=2, ensure_ascii=False)
-    files = ",\n".join("    " + encode_basestring(e["_path"]) for e in entries)
-    paths = ",\n".join(_render_entry(e) for e in entries)
+    files = pkg.plan.files
+    paths = linkplan.render_paths(pkg.plan, text_entries)
     tail = (f',\n  "files": [\n{files}\n  ],' if files else ',\n  "files": [],')
     tail += ('\n  "paths_data": {\n    "paths_version": 1,\n    "paths": '
              + (f"[\n{paths}\n    ]" if paths else "[]") + "\n  },")
@@ -274,9 +261,9 @@ def render_record(pkg: FastPackage, entries: list[dict]) -> str:
     return text[:-2] + tail
 
 
-def write_record(meta: Path, pkg: FastPackage, entries: list[dict]) -> None:
+def write_record(meta: Path, pkg: FastPackage, text_entries: list[dict]) -> None:
     p = pkg.item.package
     # 0o600 like rattler's records (it writes them through a temporary file)
     fd = os.open(meta / f"{p.name}-{p.version}-{p.build}.json", os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w", encoding="utf-8") as f:
-        f.write(render_record(pkg, entries))
+        f.write(render_record(pkg, text_entries))

@@ -53,9 +53,9 @@ class RichProgress:
 
         from envlock.cli._common import err
 
-        self.console = err
+        self.console = err.console
         self.bar = Progress(TextColumn("{task.description:>10}"), BarColumn(), MofNCompleteColumn(),
-                            TimeElapsedColumn(), console=err, transient=False)
+                            TimeElapsedColumn(), console=self.console, transient=False)
         self.tasks: dict[str, int] = {}
         self.bar.start()
 
