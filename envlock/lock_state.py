@@ -15,15 +15,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
-from pydantic import BaseModel
-
 import envlock.data
-from envlock import __version__
+from envlock import __version__, records
 from envlock.errors import InputError
 from envlock.project import Project
 
@@ -34,7 +32,8 @@ LOCK_FORMAT = 1
 State = Literal["fresh", "stale", "missing"]
 
 
-class LockMeta(BaseModel):
+@dataclass(frozen=True, kw_only=True)
+class LockMeta:
     """``locks/<name>/envlock-meta.json``: what a lock was computed from."""
 
     lock_format: int = LOCK_FORMAT
@@ -43,7 +42,7 @@ class LockMeta(BaseModel):
     input_hash: str
     lock_sha256: str
     platforms: list[str]
-    env_vars: dict[str, str] = {}
+    env_vars: dict[str, str] = field(default_factory=dict)
     locked_at: str = ""
     source_sha256: str = ""  # the raw input files (see source_sha256()); "" in records of older versions
 
@@ -86,11 +85,11 @@ def file_sha256(path: Path) -> str:
 def read_meta(project: Project, name: str) -> LockMeta | None:
     path = project.lock_meta_path(name)
     try:
-        return LockMeta.model_validate_json(path.read_text())
+        return records.from_json(LockMeta, path.read_bytes())
     except FileNotFoundError:
         return None
-    except ValueError as exc:
-        raise InputError(f"{path}: envlock's lock record is corrupt ({exc.__class__.__name__}); delete it and run `envlock lock --profile {name}`.") from None
+    except (OSError, records.RecordError) as exc:
+        raise InputError(f"{path}: envlock's lock record is unreadable ({exc}); delete it and run `envlock lock --profile {name}`.") from None
 
 
 def new_meta(profile: Profile, spec: LockSpec, lock_bytes: bytes, source: str = "") -> LockMeta:

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import yaml
 
+from envlock import records
 from envlock.lock_state import LockMeta
 from envlock.pip_lock import PipPin
 from envlock.project import Project
@@ -63,7 +64,7 @@ def write_lock(project: Project, name: str, lock_bytes: bytes, explicit: dict[st
     files: list[tuple[Path, bytes]] = [
         *((project.platform_lock_path(name, plat), text.encode()) for plat, text in explicit.items()),
         (project.unified_lock_path(name), lock_bytes),
-        (project.lock_meta_path(name), meta.model_dump_json(indent=2).encode() + b"\n"),
+        (project.lock_meta_path(name), records.to_json(meta, indent=2).encode() + b"\n"),
     ]
     staged: list[tuple[Path, Path]] = []
     try:

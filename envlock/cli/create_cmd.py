@@ -6,6 +6,7 @@ from pathlib import Path
 
 import click
 
+from envlock import records
 from envlock.cli._common import (
     handles_errors,
     json_option,
@@ -49,7 +50,7 @@ def command(name: str, prefix: Path | None, platform: str | None, lock_file: Pat
     finally:
         progress.close()
     if as_json:
-        print_json(result.model_dump())
+        print_json(records.to_dict(result))
         return
     total = result.seconds.get("total", 0.0)
     if result.action == "up-to-date":

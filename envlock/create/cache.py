@@ -25,8 +25,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-from pydantic import BaseModel
-
+from envlock import records
 from envlock.errors import CheckFailed, EnvlockError, InputError
 from envlock.lockfile import LockedPackage
 
@@ -34,7 +33,8 @@ CACHE_ENV = "ENVLOCK_CACHE_DIR"
 CHUNK = 1 << 20
 
 
-class ArchiveStamp(BaseModel):
+@dataclass(frozen=True, kw_only=True)
+class ArchiveStamp:
     """What an archive looked like when its hash was last verified."""
 
     filename: str
@@ -101,7 +101,7 @@ def _hash_file(path: Path, algorithm: str) -> str:
 
 def _stamp_matches(archive: Path, algorithm: str, digest: str) -> bool:
     try:
-        stamp = ArchiveStamp.model_validate_json(_stamp_path(archive).read_bytes())
+        stamp = records.from_json(ArchiveStamp, _stamp_path(archive).read_bytes())
         st = archive.stat()
     except (OSError, ValueError):
         return False
@@ -114,7 +114,7 @@ def _write_stamp(archive: Path, pkg: LockedPackage, algorithm: str, digest: str)
     stamp = ArchiveStamp(filename=archive.name, url=pkg.url, algorithm=algorithm, digest=digest,
                          size=st.st_size, mtime_ns=st.st_mtime_ns, ino=st.st_ino)
     tmp = _stamp_path(archive).with_suffix(f".tmp{os.getpid()}")
-    tmp.write_text(stamp.model_dump_json())
+    tmp.write_text(records.to_json(stamp))
     os.replace(tmp, _stamp_path(archive))
 
 

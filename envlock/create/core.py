@@ -8,10 +8,9 @@ import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Literal
-
-from pydantic import BaseModel
 
 from envlock.create import host_platform
 from envlock.create.progress import LineProgress, Progress
@@ -20,7 +19,10 @@ from envlock.errors import CheckFailed, InputError
 from envlock.project import Project
 
 
-class CreateResult(BaseModel):
+@dataclass(kw_only=True)
+class CreateResult:
+    """What ``create --json`` prints."""
+
     profile: str
     prefix: str
     platform: str
@@ -34,8 +36,8 @@ class CreateResult(BaseModel):
     linker: str = ""  # who linked the conda packages: "fast", "fast+rattler" or "rattler"
     verification: Literal["verifier", "drift-check", "skipped"] = "skipped"
     verification_ok: bool | None = None
-    verification_failures: list[str] = []
-    seconds: dict[str, float] = {}
+    verification_failures: list[str] = field(default_factory=list)
+    seconds: dict[str, float] = field(default_factory=dict)
 
 
 def resolve_platform(profile_platforms: list[str], platform: str | None, profile_path: Path) -> str:
@@ -172,7 +174,7 @@ def create_environment(
     if stamp and stamp.lock_digest == digest and is_current(
             target, stamp, lock_file_sha256=stamp.lock_file_sha256, platform=plat, env_vars=env_vars):
         # the lock file changed elsewhere (another platform, metadata) but not for this platform
-        write_stamp(target, stamp.model_copy(update={"lock_file_sha256": lock_sha}))
+        write_stamp(target, replace(stamp, lock_file_sha256=lock_sha))
         times["total"] = time.perf_counter() - t0
         return CreateResult(**base, action="up-to-date", seconds=times)
 
@@ -190,7 +192,7 @@ def create_environment(
         _fault("locked")
         if is_current(target, read_stamp(target), lock_file_sha256=lock_sha, platform=plat, env_vars=env_vars):
             times["total"] = time.perf_counter() - t0  # a concurrent run just built it
-            return result.model_copy(update={"action": "up-to-date", "seconds": times})
+            return replace(result, action="up-to-date", seconds=times)
         replaced = os.path.lexists(target)
         staging = new_staging(target)
         try:

@@ -10,17 +10,20 @@ the finish time for its size+mtime fast path.  (No ``.json`` suffix: conda reads
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import os
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from pydantic import BaseModel
+from envlock import records
 
 STAMP_NAME = "envlock.stamp"
 STAMP_VERSION = 1
 
 
-class EnvStamp(BaseModel):
+@dataclass(frozen=True, kw_only=True)
+class EnvStamp:
     version: int = STAMP_VERSION
     profile: str
     platform: str
@@ -29,7 +32,7 @@ class EnvStamp(BaseModel):
     lock_digest: str
     env_vars: dict[str, str]
     finished_ns: int = 0
-    fingerprint: dict[str, int] = {}
+    fingerprint: dict[str, int] = field(default_factory=dict)
 
 
 def stamp_path(prefix: Path) -> Path:
@@ -74,18 +77,18 @@ def write_stamp(prefix: Path, stamp: EnvStamp) -> EnvStamp:
     file system's current time; the second, in place, records that time and the fingerprint."""
     path = stamp_path(prefix)
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(stamp.model_dump_json())
+    path.write_text(records.to_json(stamp))
     finished = os.stat(path).st_mtime_ns
-    final = stamp.model_copy(update={"finished_ns": finished, "fingerprint": fingerprint(prefix)})
+    final = dataclasses.replace(stamp, finished_ns=finished, fingerprint=fingerprint(prefix))
     with open(path, "r+") as f:  # rewrite in place: no new directory entry, conda-meta/ mtime kept
         f.truncate(0)
-        f.write(final.model_dump_json(indent=1))
+        f.write(records.to_json(final, indent=1))
     return final
 
 
 def read_stamp(prefix: Path) -> EnvStamp | None:
     try:
-        return EnvStamp.model_validate_json(stamp_path(prefix).read_bytes())
+        return records.from_json(EnvStamp, stamp_path(prefix).read_bytes())
     except (OSError, ValueError):
         return None
 
