@@ -286,12 +286,12 @@ def test_cache_key_is_stable_and_follows_lock(project: Path, cache: Path) -> Non
     assert c.returncode == 0 and c.stdout != a.stdout
 
 
-def test_no_op_path_does_not_import_rattler_or_conda_lock(project: Path, cache: Path) -> None:
+def test_no_op_path_imports_no_solver_linker_or_pydantic(project: Path, cache: Path) -> None:
     assert envlock(project, "create", "--profile", "t", "--no-verify", cache=cache).returncode == 0
-    code = ("import sys, runpy; sys.argv=['envlock','create','--profile','t','--project',sys.argv[1]]\n"
-            "try:\n runpy.run_module('envlock.cli.__main__', run_name='__main__')\n"
+    code = ("import sys; from envlock.cli import main\n"  # main, not entry: entry ends with os._exit
+            "try:\n main(['create','--profile','t','--project',sys.argv[1]], prog_name='envlock')\n"
             "except SystemExit: pass\n"
-            "print(sorted(m for m in sys.modules if m.split('.')[0] in ('rattler','conda_lock')))")
+            "print(sorted(m for m in sys.modules if m.split('.')[0] in ('rattler','conda_lock','pydantic','rich')))")
     r = subprocess.run([sys.executable, "-c", code, str(project)], capture_output=True, text=True,
                        env={**os.environ, "ENVLOCK_CACHE_DIR": str(cache)})
     assert r.returncode == 0, r.stderr

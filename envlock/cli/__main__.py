@@ -1,3 +1,3 @@
-from envlock.cli import main
+from envlock.cli import entry
 
-main(prog_name="envlock")
+entry()

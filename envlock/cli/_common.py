@@ -91,6 +91,20 @@ def handles_errors(f: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
+_FAST_EXIT = False
+
+
+def request_fast_exit() -> None:
+    """Let ``entry`` end the process with ``os._exit`` after a successful command: only for
+    commands that leave nothing to finalize (no temporary directories, no open files but stdio)."""
+    global _FAST_EXIT
+    _FAST_EXIT = True
+
+
+def fast_exit_requested() -> bool:
+    return _FAST_EXIT
+
+
 def open_project(project_dir: str) -> Project:
     return Project.at(project_dir)
 

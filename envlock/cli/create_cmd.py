@@ -11,11 +11,11 @@ from envlock.cli._common import (
     handles_errors,
     json_option,
     open_project,
-    out,
     prefix_option,
     print_json,
     profile_option,
     project_option,
+    request_fast_exit,
 )
 
 
@@ -49,12 +49,14 @@ def command(name: str, prefix: Path | None, platform: str | None, lock_file: Pat
                                     lock_file=lock_file)
     finally:
         progress.close()
+    request_fast_exit()
     if as_json:
         print_json(records.to_dict(result))
         return
     total = result.seconds.get("total", 0.0)
+    # plain lines (no rich markup to render, and rich's import is a tenth of a no-op create)
     if result.action == "up-to-date":
-        out.print(f"{result.prefix}: up to date with {result.lock} ({total:.2f} s)", highlight=False)
+        click.echo(f"{result.prefix}: up to date with {result.lock} ({total:.2f} s)")
     else:
-        out.print(f"{result.prefix}: {result.action} — {result.conda_packages} conda + {result.pip_packages} pip "
-                  f"packages, {result.downloaded} downloaded ({total:.1f} s)", highlight=False)
+        click.echo(f"{result.prefix}: {result.action} — {result.conda_packages} conda + {result.pip_packages} pip "
+                   f"packages, {result.downloaded} downloaded ({total:.1f} s)")
