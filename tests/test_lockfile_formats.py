@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -203,6 +205,59 @@ def test_malformed_input_names_file_and_field(tmp_path: Path, text: str, reason:
     with pytest.raises(InputError) as info:
         read_lockfile(path)
     assert reason in str(info.value) and str(path) in str(info.value)
+
+
+_META = "version: 1\nmetadata:\n  platforms: [linux-64]\n"
+_ENTRY = "package:\n- name: a\n  version: '1'\n  manager: conda\n  platform: linux-64\n  url: https://x/linux-64/a-1-0.conda\n"
+_SUFFIX = ". This is not a complete conda-lock file: regenerate it with conda-lock or `envlock lock`, or restore the missing fields."
+
+
+# The messages come from the pydantic schema the reader falls back to; pinned word for word
+# so the fast path without pydantic cannot change what the user reads.
+@pytest.mark.parametrize(("text", "message"), [
+    (_META + _ENTRY, "field 'package[0].hash' is missing (package 'a' for linux-64)"),
+    (_META + _ENTRY + "  hash: {md5: x}\n  optional: maybe\n",
+     "field 'package[0].optional' is invalid (Input should be a valid boolean, unable to interpret input) "
+     "(package 'a' for linux-64)"),
+    (_META + _ENTRY + "  hash: {md5: x}\n  dependencies: [b]\n",
+     "field 'package[0].dependencies' is invalid (Input should be a valid dictionary) (package 'a' for linux-64)"),
+    (_META + "  content_hash: abc\npackage:\n", "field 'metadata.content_hash' is invalid (Input should be a valid dictionary)"),
+    ("version: 1\nmetadata:\n  platforms: [linux-64]\n  channels: [{used_env_vars: []}]\npackage:\n",
+     "field 'metadata.channels[0]' is invalid (Input should be a valid string); field 'metadata.channels[0].url' is missing"),
+    ("version: 1\nmetadata: {}\npackage:\n", "field 'metadata.platforms' is missing"),
+])
+def test_malformed_unified_message_is_unchanged(tmp_path: Path, text: str, message: str) -> None:
+    path = tmp_path / "lock.yml"
+    path.write_text(text)
+    with pytest.raises(InputError) as info:
+        read_lockfile(path)
+    assert str(info.value) == f"{path}: {message}{_SUFFIX}"
+
+
+@pytest.mark.parametrize(("raw", "value"), [("false", False), ("'true'", True), ("True", True), ("no", False),
+                                            ("'1'", True), ("OFF", False)])
+def test_optional_strings_read_as_booleans(tmp_path: Path, raw: str, value: bool) -> None:
+    path = tmp_path / "lock.yml"
+    path.write_text(_META + _ENTRY + f"  hash: {{md5: x}}\n  optional: {raw}\n")
+    assert read_lockfile(path).packages[0].optional is value
+
+
+def test_reading_well_formed_locks_does_not_import_pydantic(tmp_path: Path) -> None:
+    # pydantic's import costs ~75 ms per process, and `envlock create` reads a lock each run.
+    entries = [conda("python", "3.12.5", "h2ad013b_0_cpython"), pip("keras", "3.6.0")]
+    files = [write_unified(tmp_path / "conda-lock.yml", entries), write_explicit(tmp_path / "linux-64.lock", entries)]
+    if REALWORLD.is_dir():
+        files += [rw("conda__conda-lock__tests_test-lockfile"), rw("pangeo-data__pangeo-docker-images__2021-11-23")]
+    script = (
+        "import sys\nfrom envlock.lockfile import read_lockfile\n"
+        f"locks = [read_lockfile(p) for p in {[str(f) for f in files]!r}]\n"
+        "assert all(lock.packages for lock in locks)\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] == 'pydantic'))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                          cwd=Path(__file__).resolve().parents[1], check=False)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"
 
 
 def test_missing_file_is_input_error(tmp_path: Path) -> None:

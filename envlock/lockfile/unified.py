@@ -9,10 +9,7 @@ as ``{url, used_env_vars}`` objects, ``category`` or ``categories``, a missing c
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Literal
-
-import yaml
-from pydantic import BaseModel, ConfigDict, ValidationError
+from typing import Any
 
 from envlock.errors import InputError
 from envlock.lockfile.model import LockedPackage, Lockfile
@@ -20,44 +17,10 @@ from envlock.lockfile.urls import conda_build, conda_channel
 
 SUPPORTED_VERSIONS = (1,)
 _NULLS = ("", "null", "~", "Null", "NULL")
-
-
-class _Hash(BaseModel):
-    md5: str | None = None
-    sha256: str | None = None
-
-
-class _Channel(BaseModel):
-    url: str
-    used_env_vars: list[str] = []
-
-
-class _Metadata(BaseModel):
-    platforms: list[str]
-    channels: list[str | _Channel] = []
-    content_hash: dict[str, str] = {}
-    sources: list[str] = []
-
-
-class _Entry(BaseModel):
-    model_config = ConfigDict(extra="ignore")
-
-    name: str
-    version: str
-    manager: Literal["conda", "pip"]
-    platform: str
-    url: str
-    hash: _Hash
-    dependencies: dict[str, str] | None = None
-    category: str = "main"
-    categories: list[str] | None = None  # conda-lock's v2 "prelim" model
-    optional: bool = False
-
-
-class _UnifiedFile(BaseModel):
-    version: int | None = None
-    metadata: _Metadata
-    package: list[_Entry] | None = None
+# The strings pydantic's lax ``bool`` accepted (compared lower-cased): BaseLoader leaves
+# ``optional: false`` a string, and files relied on that coercion.
+_TRUE = frozenset({"1", "on", "t", "true", "y", "yes"})
+_FALSE = frozenset({"0", "off", "f", "false", "n", "no"})
 
 
 def looks_unified(data: Any) -> bool:
@@ -66,6 +29,8 @@ def looks_unified(data: Any) -> bool:
 
 def load_yaml(path: Path, text: str) -> Any:
     """Every scalar stays a string (BaseLoader): ``version: 3.10`` must not become 3.1."""
+    import yaml  # here, not at the top: explicit lockfiles never need it
+
     try:
         return yaml.load(text, Loader=getattr(yaml, "CBaseLoader", yaml.BaseLoader))
     except yaml.YAMLError as exc:
@@ -75,39 +40,6 @@ def load_yaml(path: Path, text: str) -> Any:
             f"{path}: is not valid YAML{at} ({getattr(exc, 'problem', exc)}). "
             "Restore the file from version control or regenerate it with conda-lock / `envlock lock`."
         ) from None
-
-
-def _field(loc: tuple[Any, ...]) -> str:
-    out = ""
-    for part in loc:
-        if isinstance(part, int):
-            out += f"[{part}]"
-        elif part in ("str", "_Channel"):  # union branch names pydantic adds
-            continue
-        else:
-            out += f".{part}" if out else str(part)
-    return out
-
-
-def _problem(data: dict, error: Any) -> str:
-    loc = error["loc"]
-    what = "is missing" if error["type"] == "missing" else f"is invalid ({error['msg']})"
-    subject = ""
-    if len(loc) >= 2 and loc[0] == "package" and isinstance(loc[1], int):
-        entry = (data.get("package") or [])[loc[1]]
-        if isinstance(entry, dict) and entry.get("name"):
-            subject = f" (package '{entry['name']}' for {entry.get('platform', '?')})"
-    return f"field '{_field(loc)}' {what}{subject}"
-
-
-def _explain(path: Path, data: dict, exc: ValidationError) -> InputError:
-    errors = exc.errors()
-    problems = "; ".join(_problem(data, e) for e in errors[:3])
-    more = f"; and {len(errors) - 3} more" if len(errors) > 3 else ""
-    return InputError(
-        f"{path}: {problems}{more}. This is not a complete conda-lock file: regenerate it with "
-        "conda-lock or `envlock lock`, or restore the missing fields."
-    )
 
 
 def _check_version(path: Path, raw: Any) -> None:
@@ -130,51 +62,92 @@ def parse_unified(path: Path, data: dict) -> Lockfile:
     if isinstance(data.get("package"), str) and data["package"] in _NULLS:
         data = {**data, "package": None}
     try:
-        # Fast path: entries straight into LockedPackage (pydantic still checks every field).
-        meta = _Metadata.model_validate(data["metadata"])
+        # Fast path: plain type checks, no pydantic (its import alone costs ~75 ms).
+        platforms, content_hash, channels = _metadata(data["metadata"])
         packages = [_from_mapping(e) for e in data.get("package") or []]
     except (KeyError, TypeError, AttributeError, ValueError):
-        # The file model is the specification; it also names the broken field.
-        try:
-            parsed = _UnifiedFile.model_validate(data)
-        except ValidationError as exc:
-            raise _explain(path, data, exc) from None
-        meta, packages = parsed.metadata, [_locked(e) for e in parsed.package or []]
+        # The pydantic file model is the specification; it also names the broken field.
+        from envlock.lockfile.unified_schema import validate
+
+        platforms, content_hash, channels, packages = validate(path, data)
     return Lockfile(
         path=str(path),
         format="conda-lock-v1" if data.get("version") is not None else "conda-lock-v0",
-        platforms=list(meta.platforms) or sorted({p.platform for p in packages}),
+        platforms=platforms or sorted({p.platform for p in packages}),
         packages=packages,
-        content_hash=dict(meta.content_hash),
-        channels=[c if isinstance(c, str) else c.url for c in meta.channels],
+        content_hash=content_hash,
+        channels=channels,
     )
 
 
-def _from_mapping(entry: dict[str, Any]) -> LockedPackage:
+# --- fast-path checks: accept only what the schema in unified_schema accepts; on anything
+# else raise, so that the schema re-validates the file and names the field.
+
+def _is_str_list(value: Any) -> bool:
+    return isinstance(value, list) and all(isinstance(v, str) for v in value)
+
+
+def _is_str_map(value: Any) -> bool:
+    return isinstance(value, dict) and all(isinstance(k, str) and isinstance(v, str) for k, v in value.items())
+
+
+def _channel_url(channel: Any) -> str:
+    """A channel is a URL string or a ``{url, used_env_vars}`` mapping."""
+    if isinstance(channel, str):
+        return channel
+    if isinstance(channel, dict) and isinstance(channel.get("url"), str) \
+            and _is_str_list(channel.get("used_env_vars", [])):
+        return channel["url"]
+    raise ValueError("channels")
+
+
+def _metadata(meta: Any) -> tuple[list[str], dict[str, str], list[str]]:
+    """(platforms, content_hash, channel URLs) of a ``metadata:`` mapping."""
+    if not isinstance(meta, dict):
+        raise TypeError("metadata")
+    platforms, channels = meta["platforms"], meta.get("channels", [])
+    content_hash = meta.get("content_hash", {})
+    if not (_is_str_list(platforms) and isinstance(channels, list) and _is_str_map(content_hash)
+            and _is_str_list(meta.get("sources", []))):
+        raise ValueError("metadata")
+    return list(platforms), dict(content_hash), [_channel_url(c) for c in channels]
+
+
+def _bool(value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str):
+        lowered = value.lower()
+        if lowered in _TRUE:
+            return True
+        if lowered in _FALSE:
+            return False
+    raise ValueError("optional")
+
+
+def _from_mapping(entry: Any) -> LockedPackage:
+    if not isinstance(entry, dict):
+        raise TypeError("package entry")
+    name, version, platform = entry["name"], entry["version"], entry["platform"]
     manager, url, hashes = entry["manager"], entry["url"], entry["hash"]
-    if manager not in ("conda", "pip") or not isinstance(hashes, dict):
-        raise ValueError(manager)
-    categories = entry.get("categories")
+    if not (isinstance(name, str) and isinstance(version, str) and isinstance(platform, str)
+            and isinstance(url, str) and manager in ("conda", "pip") and isinstance(hashes, dict)):
+        raise ValueError("package entry")
+    sha256, md5 = hashes.get("sha256") or None, hashes.get("md5") or None
+    # Empty "dependencies:" / "categories:" keys read as "" and mean none.
+    depends, categories = entry.get("dependencies") or {}, entry.get("categories")
+    category = entry.get("category", "main")
+    if not ((sha256 is None or isinstance(sha256, str)) and (md5 is None or isinstance(md5, str))
+            and _is_str_map(depends) and isinstance(category, str)
+            and (not categories or _is_str_list(categories))):
+        raise ValueError("package entry")
     is_conda = manager == "conda"
     return LockedPackage(
-        name=entry["name"], version=entry["version"], manager=manager, platform=entry["platform"],
-        url=url, sha256=hashes.get("sha256") or None, md5=hashes.get("md5") or None,
+        name=name, version=version, manager=manager, platform=platform,
+        url=url, sha256=sha256, md5=md5,
         build=conda_build(url) if is_conda else "",
         channel=conda_channel(url) if is_conda else "pypi",
-        category=categories[0] if categories else entry.get("category", "main"),
-        optional=entry.get("optional", False),
-        depends=entry.get("dependencies") or {},
-    )
-
-
-def _locked(entry: _Entry) -> LockedPackage:
-    is_conda = entry.manager == "conda"
-    category = entry.categories[0] if entry.categories else entry.category
-    return LockedPackage(
-        name=entry.name, version=entry.version, manager=entry.manager, platform=entry.platform,
-        url=entry.url, sha256=entry.hash.sha256 or None, md5=entry.hash.md5 or None,
-        build=conda_build(entry.url) if is_conda else "",
-        channel=conda_channel(entry.url) if is_conda else "pypi",
-        category=category, optional=entry.optional,
-        depends=dict(entry.dependencies or {}),
+        category=categories[0] if categories else category,
+        optional=_bool(entry.get("optional", False)),
+        depends=dict(depends),
     )
