@@ -228,6 +228,8 @@ def main() -> int:
     ap.add_argument("--jobs", type=int, default=os.cpu_count() or 2)
     ap.add_argument("--keep", action="store_true", help="keep the channel and environments (reused by the next run)")
     ap.add_argument("--no-nepenthe", action="store_true")
+    ap.add_argument("--settle", type=float, default=3.0,
+                    help="seconds of quiet after sync before each timed step (VM disks throttle bursts)")
     args = ap.parse_args()
     work = args.workdir.resolve()
     work.mkdir(parents=True, exist_ok=True)
@@ -254,7 +256,7 @@ def main() -> int:
 
     def settle() -> None:
         os.sync()  # let the previous step's deletions reach the disk before timing the next
-        time.sleep(1)
+        time.sleep(args.settle)
 
     def cold() -> float:
         rm(cache)
