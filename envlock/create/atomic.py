@@ -15,8 +15,6 @@ the middle of a non-atomic swap), it puts the old tree back first.
 from __future__ import annotations
 
 import contextlib
-import ctypes
-import ctypes.util
 import errno
 import fcntl
 import os
@@ -81,8 +79,10 @@ def _exchange(a: Path, b: Path) -> bool:
     """Linux renameat2(RENAME_EXCHANGE): swap two paths in one atomic step."""
     if not sys.platform.startswith("linux"):
         return False
+    import ctypes  # only when replacing an environment (a few ms of import)
+
     try:
-        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+        libc = ctypes.CDLL(None, use_errno=True)  # the process's own symbols: libc is among them
         fn = libc.renameat2
     except (OSError, AttributeError):
         return False

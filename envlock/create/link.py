@@ -7,7 +7,6 @@ and rattler only the packages that need its logic (noarch: python, binary placeh
 
 from __future__ import annotations
 
-import asyncio
 import json
 import os
 import shutil
@@ -171,6 +170,8 @@ def link_packages(
     to_fix: list[CachedArchive] = []
 
     async def run(subset: Sequence[CachedArchive]) -> None:
+        import asyncio
+
         import rattler
 
         pairs = await asyncio.gather(*(_index_record(a, pkgs_cache) for a in subset))
@@ -179,6 +180,11 @@ def link_packages(
             [rec for rec, _cached in pairs], target_prefix=staging, cache_dir=pkgs_cache, installed_packages=[],
             platform=getattr(rattler, "Subdir", rattler.Platform)(platform), execute_link_scripts=False, show_progress=False,
             reporter=_Reporter(on_linked), alternative_target_prefix=final_prefix)
+
+    def rattler_install(subset: Sequence[CachedArchive]) -> None:
+        import asyncio  # ~9 ms of import that a warm create linked by fastlink alone never needs
+
+        asyncio.run(run(subset))
 
     def fast() -> bool:
         nonlocal linker
@@ -191,7 +197,7 @@ def link_packages(
             return False
         try:
             if plan.slow:
-                asyncio.run(run(plan.slow))
+                rattler_install(plan.slow)
             fastlink.link(plan.fast, staging, final_prefix, on_linked)
         except fastlink.Fallback:
             _empty(staging)
@@ -204,7 +210,7 @@ def link_packages(
         scan = start_modified_scan(archives, pkgs_cache)
         try:
             if not fast():
-                asyncio.run(run(archives))
+                rattler_install(archives)
         finally:
             modified = finish_modified_scan(scan, archives, pkgs_cache)
         if modified:  # rare: link again, those packages freshly extracted from the verified archives
@@ -214,7 +220,7 @@ def link_packages(
             _empty(staging)
             to_fix.clear()
             linker = "rattler"
-            asyncio.run(run(archives))
+            rattler_install(archives)
     except EnvlockError:
         raise
     except Exception as exc:  # rattler raises its own exception types; keep the message
