@@ -159,3 +159,30 @@ def test_paths_kinds_left_to_rattler() -> None:
                 {**ok, "path_type": "directory"}, {**ok, "_path": "../escape"}, {**ok, "_path": "/abs"}):
         assert _handled({"paths_version": 1, "paths": [ok, bad]}) is None, bad
     assert _handled({"paths_version": 2, "paths": [ok]}) is None
+
+
+def test_record_from_index_json_equals_rattlers_full_read(tf_channel: Path, extra_channel: Path, tmp_path: Path) -> None:
+    """A cold create reads only info/index.json of an archive whose sha256 the lock pinned (and
+    the cache checked); the record must be exactly what rattler derives by reading (and hashing)
+    the whole archive — for .conda and .tar.bz2 alike."""
+    import asyncio
+
+    import rattler
+
+    from envlock.create.cache import CachedArchive
+    from envlock.create.link import _record_fields
+    from envlock.lockfile import LockedPackage
+
+    archives = [p for ch in (tf_channel, extra_channel) for p in ch.glob("*/*") if p.name.endswith((".conda", ".tar.bz2"))]
+    kinds = {p.name.rsplit(".", 2)[-1] if p.name.endswith(".conda") else "tar.bz2" for p in archives}
+    assert kinds == {"conda", "tar.bz2"}, kinds
+    for path in archives:
+        digest = hashlib.sha256(path.read_bytes()).hexdigest()
+        pkg = LockedPackage(name="x", version="0", platform="linux-64", url=path.as_uri(), sha256=digest)
+        item = CachedArchive(pkg, path, tmp_path / (path.name + ".index.json"), False, path.stat().st_size)
+        got = asyncio.run(_record_fields(item))
+        want = json.loads(asyncio.run(rattler.RepoDataRecord.from_package_archive(path)).to_json())
+        for k in ("url", "channel", "fn"):
+            want.pop(k, None)
+        assert got == want, (path.name, {k: (want.get(k), got.get(k)) for k in set(want) | set(got) if want.get(k) != got.get(k)})
+    assert not list(tmp_path.iterdir())  # the raw index.json copies are gone

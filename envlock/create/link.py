@@ -19,16 +19,40 @@ from envlock.create.cache import CachedArchive, expected_hash
 from envlock.errors import EnvlockError
 
 
+async def _record_fields(item: CachedArchive) -> dict:
+    """The package's record as rattler serializes it (index.json, size, sha256).  With the lock's
+    sha256 (already checked against the archive) only ``info/index.json`` is read: rattler's
+    ``from_package_archive`` would hash the whole archive twice more (~1 s of CPU for a
+    TensorFlow environment, on a cold create's critical path)."""
+    import rattler
+
+    pkg = item.package
+    raw = None
+    if pkg.sha256:
+        from rattler.package_streaming import PackageArchive
+
+        raw = await (await PackageArchive.from_path(item.path)).read_file("info/index.json")
+    if raw is None:
+        data = json.loads((await rattler.RepoDataRecord.from_package_archive(item.path)).to_json())
+    else:
+        raw_path = item.index_json.with_name(item.index_json.name + f".{os.getpid()}.raw")
+        try:
+            raw_path.write_bytes(bytes(raw))
+            data = json.loads(rattler.PackageRecord.from_index_json(raw_path, size=item.size, sha256=pkg.sha256).to_json())
+        finally:
+            raw_path.unlink(missing_ok=True)
+    for k in ("url", "channel", "fn"):
+        data.pop(k, None)
+    return data
+
+
 async def _index_record(item: CachedArchive, pkgs_cache: Path):  # noqa: ANN202 - rattler.RepoDataRecord
     import rattler
 
     pkg = item.package
     if not item.index_json.exists():
-        rec = await rattler.RepoDataRecord.from_package_archive(item.path)
-        data = json.loads(rec.to_json())
-        for k in ("url", "channel", "fn"):
-            data.pop(k, None)
-        tmp = item.index_json.with_name(item.index_json.name + ".tmp")
+        data = await _record_fields(item)
+        tmp = item.index_json.with_name(item.index_json.name + f".{os.getpid()}.tmp")
         tmp.write_text(json.dumps(data))
         tmp.replace(item.index_json)
     algorithm, digest = expected_hash(pkg)
