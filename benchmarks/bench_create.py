@@ -230,6 +230,9 @@ def main() -> int:
     ap.add_argument("--no-nepenthe", action="store_true")
     ap.add_argument("--settle", type=float, default=3.0,
                     help="seconds of quiet after sync before each timed step (VM disks throttle bursts)")
+    ap.add_argument("--drop-caches", action="store_true",
+                    help="empty the kernel's page, dentry and inode caches before each timed step (root only): "
+                         "every contender starts from the same cold state")
     args = ap.parse_args()
     work = args.workdir.resolve()
     work.mkdir(parents=True, exist_ok=True)
@@ -256,6 +259,8 @@ def main() -> int:
 
     def settle() -> None:
         os.sync()  # let the previous step's deletions reach the disk before timing the next
+        if args.drop_caches:
+            Path("/proc/sys/vm/drop_caches").write_text("3\n")
         time.sleep(args.settle)
 
     def cold() -> float:
@@ -359,6 +364,14 @@ def main() -> int:
     caught_deleted = proc.returncode == 1 and any(f["kind"] == "deleted" for f in json.loads(proc.stdout)["files"])
 
     med = {k: statistics.median(v) for k, v in results.items()}
+
+    def ratio_of(key: str, ref: str) -> float:
+        """Median of the per-round ratios: contenders of one round ran seconds apart, so
+        a round-to-round drift of the VM's disk (2x and more here) cancels out."""
+        a, b = results[key], results[ref]
+        if len(a) == len(b):
+            return statistics.median(x / y for x, y in zip(a, b, strict=True))
+        return med[key] / med[ref]
     rows = [
         ("envlock cold create", "envlock_cold", "tar_sequential", "< 1.0x sequential tar -x"),
         ("envlock warm create", "envlock_warm", "cp_al", "<= 1.2x cp -al"),
@@ -377,7 +390,7 @@ def main() -> int:
     for label, key, ref, goal in rows:
         if key not in med or (ref and ref not in med):
             continue
-        ratio = med[key] / med[ref] if ref else None
+        ratio = ratio_of(key, ref) if ref else None
         ok = None
         if goal.startswith("<=") and ratio is not None:
             ok = ratio <= float(goal.split()[1].rstrip("x"))
@@ -402,7 +415,8 @@ def main() -> int:
     path = out / f"create-{time.strftime('%Y%m%d-%H%M%S')}.json"
     path.write_text(json.dumps({
         "scale": args.scale, "channel": info, "environment": {"files": env_files, "bytes": env_bytes},
-        "runs": results, "median_s": med, "envlock_phases": phases, "warm_linker": sorted(linkers), "goals_met": goals_met,
+        "runs": results, "median_s": med, "settle_s": args.settle, "drop_caches": args.drop_caches,
+        "paired_ratios": {label: ratio_of(key, ref) for label, key, ref, _g in rows if ref and key in med and ref in med}, "envlock_phases": phases, "warm_linker": sorted(linkers), "goals_met": goals_met,
         "check_caught": {"modified": caught_modified, "deleted": caught_deleted},
         "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform()},
         "nepenthe": nep_version,

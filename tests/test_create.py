@@ -158,20 +158,67 @@ def test_truncated_package_at_url(built, tmp_path: Path, restore_channel_file) -
     assert_untouched(project, prefix, before)
 
 
-def test_tampered_package_in_cache(built, cache: Path) -> None:
-    project, prefix, before = built
+@pytest.fixture
+def http_channels(project: Path, tmp_path_factory: pytest.TempPathFactory):
+    """The test channels served over HTTP from 127.0.0.1 (standing in for a remote channel, which
+    these machines cannot reach), and the project's lock rewritten to those URLs, as a mirror's
+    lock would be; ``create --lock`` installs it as is."""
+    import functools
+    import threading
+    from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+
+    base = tmp_path_factory.getbasetemp()
+
+    class Quiet(SimpleHTTPRequestHandler):
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Quiet, directory=str(base)))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    lock = project / "locks" / "t.conda-lock.yml"
+    http_lock = project / "t-over-http.conda-lock.yml"
+    http_lock.write_text(lock.read_text().replace(base.as_uri(), f"http://127.0.0.1:{server.server_port}"))
+    assert "http://127.0.0.1" in http_lock.read_text()
+    yield http_lock, {"NO_PROXY": "127.0.0.1", "no_proxy": "127.0.0.1"}
+    server.shutdown()
+
+
+def test_tampered_package_in_cache(project: Path, cache: Path, http_channels) -> None:
+    """A downloaded archive changed in the cache is found, quarantined, and downloaded again."""
+    http_lock, env = http_channels
+    create = ("create", "--profile", "t", "--lock", str(http_lock), "--no-verify", "--json")
+    r = envlock(project, *create, cache=cache, extra_env=env)
+    assert r.returncode == 0, r.stderr
+    assert summary(r)["downloaded"] == summary(r)["conda_packages"]
+    prefix = env_prefix(project)
+    invalidate_stamp(prefix)  # the next create rebuilds
+    before = snapshot(prefix)
     [archive] = list((cache / "archives").rglob("pdata-2.0-h0_0.tar.bz2"))
     with open(archive, "ab") as f:
         f.write(b"evil")
-    r = envlock(project, "create", "--profile", "t", "--no-verify", cache=cache)
+    r = envlock(project, "create", "--profile", "t", "--lock", str(http_lock), "--no-verify", cache=cache, extra_env=env)
     assert r.returncode == 1
     assert "cached archive of pdata 2.0-h0_0 fails its sha256 check" in r.stderr
     assert_untouched(project, prefix, before)
     assert not archive.exists() and list((cache / "quarantine").iterdir())
     # the next run downloads a good copy
-    r = envlock(project, "create", "--profile", "t", "--json", "--no-verify", cache=cache)
+    r = envlock(project, *create, cache=cache, extra_env=env)
     assert r.returncode == 0, r.stderr
     assert summary(r)["downloaded"] == 1 and summary(r)["action"] == "replaced"
+
+
+def test_local_channel_is_read_in_place_and_rechecked_when_touched(built, cache: Path, restore_channel_file) -> None:
+    """A local (file://) channel's archives are checked where they lie, not copied into the cache;
+    a channel file changed after that is hashed again and refused, and the channel file stays."""
+    project, prefix, before = built
+    assert not list((cache / "archives").rglob("*.conda")) and not list((cache / "archives").rglob("*.tar.bz2"))
+    assert list((cache / "archives").rglob("*.stamp.json"))
+    path = restore_channel_file("pdata", lambda b: b + b"evil")
+    r = envlock(project, "create", "--profile", "t", "--no-verify", cache=cache)
+    assert r.returncode == 1
+    assert "sha256 mismatch for pdata 2.0-h0_0" in r.stderr and "the channel holds" in r.stderr
+    assert_untouched(project, prefix, before)
+    assert path.exists() and not (cache / "quarantine").exists()
 
 
 def test_corrupt_archive_with_matching_hash(tmp_path: Path, tf_channel: Path, cache: Path) -> None:

@@ -99,23 +99,60 @@ def _hash_file(path: Path, algorithm: str) -> str:
     return h.hexdigest()
 
 
-def _stamp_matches(archive: Path, algorithm: str, digest: str) -> bool:
+def _stamp_matches(archive: Path, algorithm: str, digest: str, *, stamp_of: Path | None = None, url: str = "") -> bool:
+    """``archive`` is what it was when its hash was checked (stamp beside ``stamp_of``, which is
+    the archive itself unless the archive lives in a local channel)."""
     try:
-        stamp = records.from_json(ArchiveStamp, _stamp_path(archive).read_bytes())
+        stamp = records.from_json(ArchiveStamp, _stamp_path(stamp_of or archive).read_bytes())
         st = archive.stat()
     except (OSError, ValueError):
         return False
     return (stamp.algorithm, stamp.digest, stamp.size, stamp.mtime_ns, stamp.ino) == (
-        algorithm, digest, st.st_size, st.st_mtime_ns, st.st_ino)
+        algorithm, digest, st.st_size, st.st_mtime_ns, st.st_ino) and (not url or stamp.url == url)
 
 
-def _write_stamp(archive: Path, pkg: LockedPackage, algorithm: str, digest: str) -> None:
+def _write_stamp(archive: Path, pkg: LockedPackage, algorithm: str, digest: str, *, stamp_of: Path | None = None) -> None:
     st = archive.stat()
     stamp = ArchiveStamp(filename=archive.name, url=pkg.url, algorithm=algorithm, digest=digest,
                          size=st.st_size, mtime_ns=st.st_mtime_ns, ino=st.st_ino)
-    tmp = _stamp_path(archive).with_suffix(f".tmp{os.getpid()}")
+    path = _stamp_path(stamp_of or archive)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(f".tmp{os.getpid()}")
     tmp.write_text(records.to_json(stamp))
-    os.replace(tmp, _stamp_path(archive))
+    os.replace(tmp, path)
+
+
+def local_archive(url: str) -> Path | None:
+    """The file behind a ``file://`` URL (or a plain absolute path), else None."""
+    parsed = urllib.parse.urlparse(url)
+    if parsed.scheme == "file":
+        from urllib.request import url2pathname
+
+        return Path(url2pathname(parsed.path))
+    return Path(url) if parsed.scheme == "" and url.startswith("/") else None
+
+
+def _ensure_local(root: Path, pkg: LockedPackage, local: Path) -> tuple[Path, bool]:
+    """An archive in a local channel is checked where it lies and used from there, not copied:
+    the copy was a third of what a cold create writes.  Its stamp (kept in the cache) makes the
+    next create rehash it if it was touched; a mismatch names the channel file, which is never
+    moved or written."""
+    algorithm, digest = expected_hash(pkg)
+    stamp_of = archive_path(root, pkg)
+    if _stamp_matches(local, algorithm, digest, stamp_of=stamp_of, url=pkg.url):
+        return local, False
+    try:
+        got = _hash_file(local, algorithm)
+    except OSError as exc:
+        raise EnvlockError(f"{pkg.url}: reading {pkg.name} {pkg.version} from the local channel failed "
+                           f"({exc.strerror}). Check that the channel is there and run create again.", exit_code=1) from None
+    if got != digest:
+        raise CheckFailed(
+            f"{pkg.url}: {algorithm} mismatch for {pkg.name} {pkg.version}-{pkg.build}: the lock pins "
+            f"{digest}, the channel holds {got} ({local.stat().st_size} bytes). The package was changed or truncated "
+            "after the lock was made; nothing was installed. Re-lock (`envlock lock`) only if you trust the new archive.")
+    _write_stamp(local, pkg, algorithm, digest, stamp_of=stamp_of)
+    return local, True
 
 
 def _quarantine(root: Path, archive: Path) -> Path:
@@ -173,7 +210,11 @@ def _download(root: Path, pkg: LockedPackage, archive: Path, algorithm: str, dig
 
 
 def ensure_archive(root: Path, pkg: LockedPackage) -> tuple[Path, bool]:
-    """The verified cached archive for ``pkg`` (downloaded if absent) and whether it was downloaded."""
+    """The verified archive for ``pkg`` (downloaded into the cache if absent; a local channel's
+    own file) and whether it was fetched (downloaded, or checked for the first time) now."""
+    local = local_archive(pkg.url)
+    if local is not None:
+        return _ensure_local(root, pkg, local)
     algorithm, digest = expected_hash(pkg)
     archive = archive_path(root, pkg)
     if archive.exists():
@@ -202,7 +243,7 @@ def fetch_all(
         size = path.stat().st_size
         if on_done:
             on_done(pkg, downloaded, size)
-        return CachedArchive(pkg, path, _index_path(path), downloaded, size)
+        return CachedArchive(pkg, path, _index_path(archive_path(root, pkg)), downloaded, size)
 
     if not packages:
         return []
