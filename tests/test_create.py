@@ -362,3 +362,17 @@ def test_in_place_edit_through_hard_link_does_not_spread(project: Path, cache: P
     assert not (other / "share" / "ptool" / "f00005.dat").read_bytes().startswith(b"EDITED")
     r = envlock(project, "check", "--profile", "t", "--prefix", str(other), cache=cache)
     assert r.returncode == 0, r.stdout
+
+
+def test_partial_downloads_of_dead_runs_are_pruned(tmp_path: Path) -> None:
+    from envlock.create.cache import _partial_dir, prune_partials
+
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    part_dir = _partial_dir(tmp_path)
+    part_dir.mkdir(parents=True)
+    gone = part_dir / f"abc-x-1.0-0.conda.part-{dead.stdout.strip()}-1"
+    kept = part_dir / f"abc-y-1.0-0.conda.part-{os.getpid()}-1"  # a download still running
+    for p in (gone, kept):
+        p.write_bytes(b"half")
+    prune_partials(tmp_path)
+    assert not gone.exists() and kept.exists()

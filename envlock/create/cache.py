@@ -182,7 +182,9 @@ def open_url(url: str, timeout: float = 60.0):  # noqa: ANN201 - a binary file-l
 
 def _download(root: Path, pkg: LockedPackage, archive: Path, algorithm: str, digest: str) -> int:
     archive.parent.mkdir(parents=True, exist_ok=True)
-    part = archive.with_name(f".{archive.name}.part-{os.getpid()}-{id(pkg)}")
+    # one directory for every partial download: pruning them lists it, not one directory per archive
+    part = _partial_dir(root) / f"{archive.parent.name}-{archive.name}.part-{os.getpid()}-{id(pkg)}"
+    part.parent.mkdir(parents=True, exist_ok=True)
     h = hashlib.new(algorithm)
     size = 0
     try:
@@ -260,12 +262,16 @@ def fetch_all(
     return results
 
 
+def _partial_dir(root: Path) -> Path:
+    return root / "archives" / ".partial"
+
+
 def prune_partials(root: Path) -> None:
     """Remove half-written downloads left by killed runs."""
-    base = root / "archives"
+    base = _partial_dir(root)
     if not base.is_dir():
         return
-    for part in base.glob("*/.*.part-*"):
+    for part in base.glob("*.part-*"):
         try:
             pid = int(part.name.rsplit(".part-", 1)[1].split("-", 1)[0])
             os.kill(pid, 0)

@@ -110,17 +110,19 @@ def plan(archives: Sequence[CachedArchive], pkgs_cache: Path, platform: str, sta
             return None
     except OSError:
         return None
-    if not all(is_cached(a) for a in archives):
-        return None
-    fast: list[FastPackage] = []
-    slow: list[CachedArchive] = []
-    for a in archives:
+    def load(a: CachedArchive) -> FastPackage | None | bool:
+        if not is_cached(a):
+            return False
         pkg = a.package
-        loaded = _load(a, pkgs_cache / f"{pkg.name}-{pkg.version}-{pkg.build}")
-        if loaded is None:
-            slow.append(a)
-        else:
-            fast.append(loaded)
+        return _load(a, pkgs_cache / f"{pkg.name}-{pkg.version}-{pkg.build}")
+
+    # ~4 small files per package: read from a few threads, so a cold page cache's latency overlaps
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        loaded = list(pool.map(load, archives))
+    if any(x is False for x in loaded):
+        return None
+    fast = [x for x in loaded if isinstance(x, FastPackage)]
+    slow = [a for a, x in zip(archives, loaded, strict=True) if x is None]
     if slow:
         # rattler needs python among its records to place noarch: python packages
         python = [f for f in fast if f.item.package.name == "python"]
@@ -203,10 +205,10 @@ def link(pkgs: Sequence[FastPackage], staging: Path, final_prefix: Path,
          on_linked: Callable[[str], None] | None = None, jobs: int | None = None) -> None:
     """Link ``pkgs`` into ``staging`` (which may already hold rattler's part of the prefix) and
     write their conda-meta records.  Raises ``Fallback`` on anything not reproduced exactly.
-    About one thread per core: ``link``/``mkdir`` release the GIL, but the kernel's work per
-    link is the real cost and more threads than cores only add lock contention (measured: on
-    2 cores, 4 threads spend ~30% more system time than 2 for the same wall time)."""
-    jobs = jobs or max(2, min(4, os.cpu_count() or 2))
+    Four threads or one per core: ``link``/``mkdir`` release the GIL, and with the package
+    cache's inodes not in memory each link waits for a disk read; on 2 cores, 4 threads linked
+    30,000 files in 0.42 s against 0.47 s with 2 (8: 0.44 s, 16: 0.51 s; ``cp -al``: 0.66 s)."""
+    jobs = jobs or min(8, max(4, os.cpu_count() or 4))
     seen: set[str] = set()
     total = 0
     for pkg in pkgs:
