@@ -60,15 +60,19 @@ def _read_json(path: Path) -> dict | None:
 
 
 def _link_plan(item: CachedArchive, entry: Path) -> LinkPlan | None:
-    """The package's cached plan, derived (and cached) from its extraction on first use."""
+    """The package's cached plan, derived (and cached) from its extraction on first use; None
+    for a package left to rattler (cached as such too, so its files are not read again)."""
     cached = linkplan.load(item.index_json)
     if cached is not False and cached is not None:
         return cached
     if cached is False:
         return None
-    entries = linkplan.handled_entries(_read_json(entry / "info" / "paths.json"))
+    record = _read_json(item.index_json)  # rattler's own serialization of the package's record
+    if record is None:
+        return None  # not cached: the next create (after rattler wrote it) tries again
+    entries = None if record.get("noarch") == "python" else linkplan.handled_entries(_read_json(entry / "info" / "paths.json"))
     try:
-        plan = None if entries is None else linkplan.derive(entry, entries)
+        plan = None if entries is None else linkplan.derive(entry, record, entries)
     except OSError:  # a symlink gone from the extraction: let rattler validate it
         return None
     linkplan.save(item.index_json, plan)
@@ -79,13 +83,11 @@ def _load(item: CachedArchive, entry: Path) -> FastPackage | None:
     pkg = item.package
     if "://" not in pkg.channel:
         return None  # rattler wants a channel URL in the record; let it say so
-    record = _read_json(item.index_json)  # rattler's own serialization of the package's record
-    if record is None or record.get("noarch") == "python":
-        return None
     plan = _link_plan(item, entry)
     if plan is None:
         return None
     # the record rattler builds: PackageRecord.from_index_json(..., size, sha256, md5) of the lock
+    record = dict(plan.record)
     record["size"] = item.size
     if pkg.sha256:
         record["sha256"] = pkg.sha256
