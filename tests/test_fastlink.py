@@ -68,7 +68,7 @@ def test_fast_linked_prefix_equals_rattler_linked(project: Path, cache: Path) ->
             want, got = json.loads(text), json.loads(got_meta[name])
             assert got == want, (round_, name, {k: (want.get(k), got.get(k)) for k in set(want) | set(got) if want.get(k) != got.get(k)})
             assert got_meta[name] == text, f"{round_}: {name}: same record, other formatting"
-        plans = {p.name: json.loads(p.read_text().partition("\x1e")[0]) for p in cache.glob("archives/*/*.linkplan")}
+        plans = {p.name: json.loads(p.read_text().partition("\n")[0]) for p in cache.glob("archives/*/*.linkplan")}
         assert any(d["handled"] and d["text"] for d in plans.values()), plans.keys()  # ptool's shebang file
     # the prefix-placeholder file is a copy with the final prefix, the payload hard links
     assert (prefix / "bin" / "ptool").read_text().startswith(f"#!{prefix}/bin/python\n")
@@ -89,16 +89,25 @@ def test_unreadable_link_plans_are_worked_out_again(project: Path, cache: Path) 
     shutil.rmtree(prefix)
     create(project, cache)  # warm: writes the link plans
     want_tree, want_meta = tree(prefix), records(prefix)
-    plans = sorted(p for p in cache.glob("archives/*/*.linkplan") if json.loads(p.read_text().partition("\x1e")[0])["handled"])
+    plans = sorted(p for p in cache.glob("archives/*/*.linkplan") if json.loads(p.read_text().partition("\n")[0])["handled"])
     assert plans
     plans[0].write_text("{not json")
     plans[1].write_text(json.dumps({"version": 999}))
     if len(plans) > 2:
-        plans[2].write_text(json.dumps({"version": 2, "handled": True, "hard": []}))  # fields and texts missing
+        plans[2].write_text(json.dumps({"version": 3, "handled": True, "hard": []}))  # fields and texts missing
     shutil.rmtree(prefix)
     assert create(project, cache)["linker"] == "fast+rattler"
     assert tree(prefix) == want_tree and records(prefix) == want_meta
-    assert json.loads(plans[0].read_text().partition("\x1e")[0])["version"] == 2  # rewritten
+    assert json.loads(plans[0].read_text().partition("\n")[0])["version"] == 3  # rewritten
+    # a sound header with its rendered texts cut off is found when the record is written:
+    # rattler links this prefix, the plan is dropped and worked out again next time
+    plans[0].write_text(plans[0].read_text().partition("\n")[0] + "\n")
+    shutil.rmtree(prefix)
+    assert create(project, cache)["linker"] == "rattler"
+    assert tree(prefix) == want_tree and records(prefix) == want_meta
+    shutil.rmtree(prefix)
+    assert create(project, cache)["linker"] == "fast+rattler"
+    assert tree(prefix) == want_tree and records(prefix) == want_meta
 
 
 def test_rattler_only_when_forced_or_cold(project: Path, cache: Path) -> None:

@@ -119,7 +119,7 @@ def plan(archives: Sequence[CachedArchive], pkgs_cache: Path, platform: str, sta
         return _load(a, pkgs_cache / f"{pkg.name}-{pkg.version}-{pkg.build}")
 
     # ~4 small files per package: read from a few threads, so a cold page cache's latency overlaps
-    with ThreadPoolExecutor(max_workers=8) as pool:
+    with ThreadPoolExecutor(max_workers=META_THREADS) as pool:
         loaded = list(pool.map(load, archives))
     if any(x is False for x in loaded):
         return None
@@ -158,6 +158,7 @@ def _copy_replaced(src: str, dst: str, placeholder: str, prefix: str) -> tuple[s
     return hashlib.sha256(new).hexdigest(), len(new)
 
 
+META_THREADS = 8  # readers of the per-package metadata (I/O-bound on a cold page cache)
 CHUNK = 512  # paths per work item: a TensorFlow-sized package is spread over all threads
 
 
@@ -237,6 +238,11 @@ def link(pkgs: Sequence[FastPackage], staging: Path, final_prefix: Path,
             write_record(meta, pkg, other.result() if other else [])
             if on_linked:
                 on_linked(pkg.item.package.name)
+    except linkplan.PlanUnreadable as exc:
+        for pkg in pkgs:  # worked out again by the next create
+            if pkg.plan.source is not None and pkg.plan.files is None:
+                pkg.plan.source[0].unlink(missing_ok=True)
+        raise Fallback(f"a cached link plan is unreadable ({exc})") from None
     except OSError as exc:
         if exc.errno in (errno.EEXIST, errno.EXDEV, errno.EPERM, errno.ENOTDIR, errno.EMLINK, errno.ENOENT):
             raise Fallback(f"{exc.filename}: {exc.strerror}") from None
@@ -256,7 +262,7 @@ def render_record(pkg: FastPackage, text_entries: list[dict]) -> str:
             "channel": item.package.channel or None,
             "extracted_package_dir": str(pkg.entry), "requested_specs": []}
     text = json.dumps(head, indent=2, ensure_ascii=False)
-    files = pkg.plan.files
+    files, _paths = pkg.plan.rendered()
     paths = linkplan.render_paths(pkg.plan, text_entries)
     tail = (f',\n  "files": [\n{files}\n  ],' if files else ',\n  "files": [],')
     tail += ('\n  "paths_data": {\n    "paths_version": 1,\n    "paths": '

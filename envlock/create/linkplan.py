@@ -9,10 +9,11 @@ record depends on the prefix (text placeholders).  It is derived from the archiv
 ``info/paths.json`` and symlink targets, so it is valid for any faithful extraction of the archive
 with that hash; a package the fast linker does not handle is cached as such (``handled: false``).
 
-On disk: one JSON line (version, the package's record, the paths by kind), then, after a
-``\x1e``, the rendered ``files`` text and, after another, the rendered ``paths`` text with a NUL
-at each slot.  One read per package, and the 12 MB of rendered text of a TensorFlow
-environment is not JSON-decoded (that alone took 27 ms).
+On disk: one JSON line (version, the package's record, the paths by kind), then the rendered
+``files`` text and, after a ``\x1e``, the rendered ``paths`` text with a NUL at each slot.  The
+JSON line is all that deciding and linking need; the texts (12 MB for a TensorFlow environment,
+never JSON-decoded) are read only when the package's record is written, while other packages
+are still being linked.
 """
 
 from __future__ import annotations
@@ -23,27 +24,48 @@ from dataclasses import dataclass
 from json.encoder import encode_basestring  # type: ignore[attr-defined]  # C-accelerated, keeps UTF-8 as is
 from pathlib import Path
 
-PLAN_VERSION = 2
+PLAN_VERSION = 3
 SLOT = "\0"  # marks where a prefix-dependent entry goes; JSON text never holds a raw NUL
-SECTION = "\x1e"  # between the header and the rendered texts; never raw in JSON text either
+SECTION = "\x1e"  # between the two rendered texts; never raw in JSON text either
 
 _KNOWN_KEYS = {"_path", "path_type", "sha256", "size_in_bytes", "file_mode", "prefix_placeholder"}
 # the key order of rattler's PathsEntry in conda-meta (serde field order)
 _ENTRY_ORDER = ("_path", "path_type", "sha256", "sha256_in_prefix", "size_in_bytes", "file_mode", "prefix_placeholder")
 
 
-@dataclass(frozen=True)
+class PlanUnreadable(Exception):  # noqa: N818 - a cache entry to work out again, not a user error
+    """The rendered texts of a cached plan are missing or do not fit its header."""
+
+
+@dataclass
 class LinkPlan:
     record: dict  # the package's record (index.json + size and hashes), as rattler serializes it
     hard: list[str]  # plain hard links
     soft: list[list[str]]  # [path, target]: symlinks recreated with the same target
     text: list[dict]  # paths.json entries of text-placeholder files (copied with the prefix written in)
-    files: str  # the record's "files" array body, rendered
-    paths: list[str]  # the record's "paths" array body, split at the text files' entries (SLOT)
+    files: str | None = None  # the record's "files" array body, rendered (None: not read yet)
+    paths: list[str] | None = None  # its "paths" array body, split at the text files' entries (SLOT)
+    source: tuple[Path, int] | None = None  # where the texts are: plan file and offset
 
     @property
     def all_paths(self) -> list[str]:
         return [*self.hard, *(s[0] for s in self.soft), *(t["_path"] for t in self.text)]
+
+    def rendered(self) -> tuple[str, list[str]]:
+        """The rendered ``files`` and ``paths`` texts, read from the plan file on first use."""
+        if self.files is None or self.paths is None:
+            try:
+                assert self.source is not None
+                with open(self.source[0], encoding="utf-8") as f:
+                    f.seek(self.source[1])
+                    files, sep, paths = f.read().partition(SECTION)
+            except (OSError, ValueError, AssertionError) as exc:
+                raise PlanUnreadable(str(exc)) from None
+            segments = paths.split(SLOT)
+            if not sep or len(segments) != len(self.text) + 1:
+                raise PlanUnreadable(f"{self.source[0]}: rendered texts do not fit the header")
+            self.files, self.paths = files, segments
+        return self.files, self.paths
 
 
 def plan_path(index_json: Path) -> Path:
@@ -108,23 +130,24 @@ def derive(entry: Path, record: dict, entries: list[dict]) -> LinkPlan:
 
 
 def load(index_json: Path) -> LinkPlan | bool | None:
-    """The cached plan; False: cached as not handled here; None: nothing (usable) cached."""
+    """The cached plan (its texts read later: ``LinkPlan.rendered``); False: cached as not
+    handled here; None: nothing (usable) cached."""
+    path = plan_path(index_json)
     try:
-        with open(plan_path(index_json), encoding="utf-8") as f:
-            data = f.read()
-        header, _, rest = data.partition(SECTION)
+        with open(path, "rb") as f:
+            header = f.readline()
+            offset = f.tell()
         doc = json.loads(header)
         if doc.get("version") != PLAN_VERSION:
             return None
         if not doc["handled"]:
             return False
-        files, sep, paths = rest.partition(SECTION)
-        if not sep or not isinstance(doc["record"], dict):
-            return None
-        plan = LinkPlan(doc["record"], doc["hard"], doc["soft"], doc["text"], files, paths.split(SLOT))
+        plan = LinkPlan(doc["record"], doc["hard"], doc["soft"], doc["text"], source=(path, offset))
     except (OSError, ValueError, KeyError, TypeError, AttributeError):
         return None
-    return plan if len(plan.paths) == len(plan.text) + 1 else None
+    ok = (isinstance(plan.record, dict) and isinstance(plan.hard, list) and isinstance(plan.soft, list)
+          and isinstance(plan.text, list))
+    return plan if ok else None
 
 
 def save(index_json: Path, plan: LinkPlan | None) -> None:
@@ -132,12 +155,13 @@ def save(index_json: Path, plan: LinkPlan | None) -> None:
     doc: dict = {"version": PLAN_VERSION, "handled": plan is not None}
     text = ""
     if plan is not None:
+        files, paths = plan.rendered()
         doc.update(record=plan.record, hard=plan.hard, soft=plan.soft, text=plan.text)
-        text = SECTION + plan.files + SECTION + SLOT.join(plan.paths)
+        text = files + SECTION + SLOT.join(paths)
     path = plan_path(index_json)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
-        tmp.write_text(json.dumps(doc, ensure_ascii=False) + text, encoding="utf-8")
+        tmp.write_text(json.dumps(doc, ensure_ascii=False) + "\n" + text, encoding="utf-8")
         os.replace(tmp, path)
     except OSError:
         tmp.unlink(missing_ok=True)
@@ -145,10 +169,11 @@ def save(index_json: Path, plan: LinkPlan | None) -> None:
 
 def render_paths(plan: LinkPlan, text_entries: list[dict]) -> str:
     """The record's "paths" array body with the text files' entries (in ``plan.text`` order) in place."""
+    _files, paths = plan.rendered()
     if not text_entries:
-        return plan.paths[0]
-    out = [plan.paths[0]]
-    for e, seg in zip(text_entries, plan.paths[1:], strict=True):
+        return paths[0]
+    out = [paths[0]]
+    for e, seg in zip(text_entries, paths[1:], strict=True):
         out.append(render_entry(e))
         out.append(seg)
     return "".join(out)
