@@ -6,7 +6,7 @@ packages, ~30,000 files, ~1.5 GB unpacked, archives ~2x compressed, mostly .cond
 .tar.bz2, nested site-packages trees, a few files with a text prefix placeholder), locks it
 with ``envlock lock`` and measures, in one run:
 
-  envlock cold create   empty package cache: download (file://), hash, extract, link
+  envlock cold create   empty package cache: hash the file:// archives in place, extract, link
   envlock warm create   cache filled, prefix absent: hash-stamp check + hard links + swap
   envlock no-op create  environment already matches its lock
   envlock check         unchanged environment (and: does it catch one modified file?)
@@ -15,10 +15,14 @@ with ``envlock lock`` and measures, in one run:
   nepenthe cold/warm    ``nepenthe build`` then ``nepenthe create --lock`` (RATTLER_CACHE_DIR)
 
 Run:  python benchmarks/bench_create.py [--scale 0.1] [--repeat 3] [--workdir DIR] [--keep]
+                                        [--drop-caches] [--settle S]
 Needs: envlock installed; PyPI reachable once to ``pip install nepenthe`` into the benchmark's
 own venv (skip with --no-nepenthe); GNU tar, zstd and unzip on PATH.  Writes
 benchmarks/results/create-<time>.json.  Timings include process start-up (what a user waits
-for); the OS page cache is not dropped, so "cold" means an empty package cache, not a cold disk.
+for).  "cold" means an empty package cache.  Without --drop-caches the kernel's caches carry
+over between steps, and on a VM that reclaims page cache and throttles disk bursts the same
+step varies 2-3x; --drop-caches (root) starts every step from empty kernel caches, which made
+the spread of five runs a few percent here.  Ratios are medians of per-round ratios.
 """
 
 from __future__ import annotations
