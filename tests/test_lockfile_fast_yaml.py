@@ -66,3 +66,41 @@ def test_reader_falls_back_to_full_yaml(tmp_path: Path) -> None:
     )
     (pkg,) = read_lockfile(path).packages
     assert pkg.depends == {"b": ">=3.20.3,<4.21.0 || >4.21.0,<4.21.1 || >4.21.2"}
+
+
+@needs_realworld
+@pytest.mark.parametrize("path", UNIFIED, ids=[p.name[:50] for p in UNIFIED])
+def test_block_mapping_reader_matches_base_loader_on_real_files(path: Path) -> None:
+    """The part of a lockfile outside ``package:`` (version, metadata), as the reader gets it."""
+    from envlock.lockfile.fast_yaml import parse_block_mapping
+
+    rest, _ = split_top_level(path.read_text())
+    try:
+        got = parse_block_mapping(rest)
+    except Unsupported:
+        return  # the full loader reads it
+    assert got == yaml.load(rest, Loader=yaml.CBaseLoader)
+
+
+@pytest.mark.parametrize("text", [
+    "version: 1\nmetadata:\n  content_hash:\n    linux-64: abc\n  channels:\n  - url: file:///ch\n    used_env_vars: []\n"
+    "  platforms:\n  - linux-64\n  - osx-arm64\n  sources:\n  - 'a b.yml'\n  - \"c.yml\"\n",
+    "a:\nb: 1  # comment\nc: {}\nd:\n  - x\n  -   y\ne:\n  f:\n    g: '1.0'\n",
+    "# header\n\nmetadata:\n  channels:\n    - url: x\n      extra: y\n    - z\n",
+    "",
+])
+def test_block_mapping_reader_equals_base_loader(text: str) -> None:
+    from envlock.lockfile.fast_yaml import parse_block_mapping
+
+    assert parse_block_mapping(text) == (yaml.load(text, Loader=yaml.BaseLoader) or {})
+
+
+@pytest.mark.parametrize("text", [
+    "a: b: c\n", "a: - x\n", "a: [1, 2]\n", "- x\n", "a: 1\n---\nb: 2\n", "a: x\n  continued\n", "a: 1\na: 2\n",
+    "a: &anchor x\n", "? complex\n", "a: |\n  block\n", "a:\n\t- x\n",
+])
+def test_block_mapping_reader_steps_aside(text: str) -> None:
+    from envlock.lockfile.fast_yaml import parse_block_mapping
+
+    with pytest.raises(Unsupported):
+        parse_block_mapping(text)

@@ -13,7 +13,12 @@ from typing import Any
 
 from envlock.errors import InputError
 from envlock.lockfile.explicit import looks_explicit, parse_explicit
-from envlock.lockfile.fast_yaml import Unsupported, parse_package_list, split_top_level
+from envlock.lockfile.fast_yaml import (
+    Unsupported,
+    parse_block_mapping,
+    parse_package_list,
+    split_top_level,
+)
 from envlock.lockfile.model import LockedPackage, Lockfile, Manager
 from envlock.lockfile.unified import load_yaml, looks_unified, parse_unified
 
@@ -33,7 +38,10 @@ def _load_fast(path: Path, text: str) -> Any:
             entries = parse_package_list(package_lines)
         except Unsupported:
             return load_yaml(path, text)
-        data = load_yaml(path, rest)
+        try:
+            data = parse_block_mapping(rest)
+        except Unsupported:
+            data = load_yaml(path, rest)
         if isinstance(data, dict) and "package" not in data:
             data["package"] = entries or None
             return data
