@@ -92,6 +92,11 @@ def _index_path(archive: Path) -> Path:
     return archive.with_name(archive.name + ".index.json")
 
 
+def index_path(root: Path, pkg: LockedPackage) -> Path:
+    """Where the package's record (and, beside it, its link plan) is kept in the cache."""
+    return _index_path(archive_path(root, pkg))
+
+
 def _hash_file(path: Path, algorithm: str) -> str:
     h = hashlib.new(algorithm)
     with open(path, "rb") as f:
@@ -252,7 +257,7 @@ def fetch_all(
         size = path.stat().st_size
         if on_done:
             on_done(pkg, downloaded, size)
-        return CachedArchive(pkg, path, _index_path(archive_path(root, pkg)), downloaded, size)
+        return CachedArchive(pkg, path, index_path(root, pkg), downloaded, size)
 
     if not packages:
         return []

@@ -205,20 +205,32 @@ def create_environment(
                     result.downloaded_bytes += size
                 progress.advance("download")
 
-            archives = cache.fetch_all(root, conda_pkgs, jobs=jobs, on_done=fetched)
+            from envlock.create.link import link_packages, preload
+
+            preloaded = preload(conda_pkgs, root, plat)  # the link plans, read while the archives are checked
+            try:
+                archives = cache.fetch_all(root, conda_pkgs, jobs=jobs, on_done=fetched)
+            except BaseException:
+                if preloaded is not None:
+                    preloaded.close()
+                raise
             progress.finish("download", f"{result.downloaded} downloaded, {len(conda_pkgs) - result.downloaded} from cache")
             times["fetch"] = time.perf_counter() - t
 
             t = time.perf_counter()
             progress.start("link", len(conda_pkgs))
-            from envlock.create.link import link_packages
 
             def evicted(names: list[str]) -> None:
                 progress.info(f"package cache: extracted copies of {', '.join(sorted(names))} were modified "
                               "(an in-place edit through a hard link?); extracting them again from the verified archives")
 
-            result.linker = link_packages(archives, staging, target, cache.pkgs_dir(root), plat,
-                          on_linked=lambda _n: progress.advance("link"), on_evicted=evicted)
+            try:
+                result.linker = link_packages(archives, staging, target, cache.pkgs_dir(root), plat,
+                                              on_linked=lambda _n: progress.advance("link"), on_evicted=evicted,
+                                              preloaded=preloaded)
+            finally:
+                if preloaded is not None:
+                    preloaded.close()
             progress.finish("link", f"{len(conda_pkgs)} conda packages")
             times["link"] = time.perf_counter() - t
             _fault("link")

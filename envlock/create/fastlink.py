@@ -26,6 +26,7 @@ from pathlib import Path
 from envlock.create import linkplan
 from envlock.create.cache import CachedArchive
 from envlock.create.linkplan import LinkPlan
+from envlock.lockfile import LockedPackage
 
 # Linux kernels truncate a "#!" line after 127 bytes; rattler rewrites longer ones (to
 # /usr/bin/env ...), and so does it for a prefix with a space.  We never guess that rewrite.
@@ -59,33 +60,39 @@ def _read_json(path: Path) -> dict | None:
     return doc if isinstance(doc, dict) else None
 
 
-def _link_plan(item: CachedArchive, entry: Path) -> LinkPlan | None:
+def _link_plan(index_json: Path, entry: Path) -> LinkPlan | None:
     """The package's cached plan, derived (and cached) from its extraction on first use; None
     for a package left to rattler (cached as such too, so its files are not read again)."""
-    cached = linkplan.load(item.index_json)
+    cached = linkplan.load(index_json)
     if cached is not False and cached is not None:
         return cached
     if cached is False:
         return None
-    record = _read_json(item.index_json)  # rattler's own serialization of the package's record
-    if record is None:
-        return None  # not cached: the next create (after rattler wrote it) tries again
-    entries = None if record.get("noarch") == "python" else linkplan.handled_entries(_read_json(entry / "info" / "paths.json"))
+    record = _read_json(index_json)  # rattler's own serialization of the package's record
+    paths_json = entry / "info" / "paths.json"
+    if record is None or not paths_json.is_file():
+        return None  # not cached: the next create (after rattler wrote them) tries again
+    entries = None if record.get("noarch") == "python" else linkplan.handled_entries(_read_json(paths_json))
     try:
         plan = None if entries is None else linkplan.derive(entry, record, entries)
     except OSError:  # a symlink gone from the extraction: let rattler validate it
         return None
-    linkplan.save(item.index_json, plan)
+    linkplan.save(index_json, plan)
     return plan
 
 
-def _load(item: CachedArchive, entry: Path) -> FastPackage | None:
-    pkg = item.package
+def _entry(pkgs_cache: Path, pkg: LockedPackage) -> Path:
+    return pkgs_cache / f"{pkg.name}-{pkg.version}-{pkg.build}"
+
+
+def _plan_of(pkg: LockedPackage, index_json: Path, pkgs_cache: Path) -> LinkPlan | None:
     if "://" not in pkg.channel:
         return None  # rattler wants a channel URL in the record; let it say so
-    plan = _link_plan(item, entry)
-    if plan is None:
-        return None
+    return _link_plan(index_json, _entry(pkgs_cache, pkg))
+
+
+def _assemble(item: CachedArchive, entry: Path, plan: LinkPlan) -> FastPackage:
+    pkg = item.package
     # the record rattler builds: PackageRecord.from_index_json(..., size, sha256, md5) of the lock
     record = dict(plan.record)
     record["size"] = item.size
@@ -98,8 +105,33 @@ def _load(item: CachedArchive, entry: Path) -> FastPackage | None:
     return FastPackage(item, entry, dict(sorted(record.items())), plan)
 
 
+class Preload:
+    """What ``plan`` reads of each package (is it extracted? its link plan: a few small files
+    per package), read from a few threads while the archives are still being checked."""
+
+    def __init__(self, packages: Sequence[LockedPackage], index_json_of: Callable[[LockedPackage], Path],
+                 pkgs_cache: Path, is_extracted: Callable[[LockedPackage], bool]) -> None:
+        def one(pkg: LockedPackage) -> LinkPlan | None | bool:
+            if not is_extracted(pkg):
+                return False
+            return _plan_of(pkg, index_json_of(pkg), pkgs_cache)
+
+        self._pool = ThreadPoolExecutor(max_workers=META_THREADS)
+        self._futures = {id(pkg): self._pool.submit(one, pkg) for pkg in packages}
+
+    def get(self, pkg: LockedPackage) -> LinkPlan | None | bool:
+        """False: not extracted; None: rattler's; else its plan.  Raises what reading raised."""
+        return self._futures[id(pkg)].result()
+
+    def has(self, pkg: LockedPackage) -> bool:
+        return id(pkg) in self._futures
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=True, cancel_futures=True)
+
+
 def plan(archives: Sequence[CachedArchive], pkgs_cache: Path, platform: str, staging: Path,
-         is_cached: Callable[[CachedArchive], bool]) -> Plan | None:
+         is_cached: Callable[[CachedArchive], bool], preload: Preload | None = None) -> Plan | None:
     """Which packages to link here and which to leave to rattler; None: rattler links them all
     (not Linux, another platform's prefix, the cache on another file system, or a package that
     rattler has not extracted yet — a cold create extracts and links in one rattler pass)."""
@@ -112,13 +144,16 @@ def plan(archives: Sequence[CachedArchive], pkgs_cache: Path, platform: str, sta
             return None
     except OSError:
         return None
-    def load(a: CachedArchive) -> FastPackage | None | bool:
-        if not is_cached(a):
-            return False
-        pkg = a.package
-        return _load(a, pkgs_cache / f"{pkg.name}-{pkg.version}-{pkg.build}")
 
-    # ~4 small files per package: read from a few threads, so a cold page cache's latency overlaps
+    def load(a: CachedArchive) -> FastPackage | None | bool:
+        pkg = a.package
+        if preload is not None and preload.has(pkg):
+            got = preload.get(pkg)
+        else:
+            got = False if not is_cached(a) else _plan_of(pkg, a.index_json, pkgs_cache)
+        return got if got is None or got is False else _assemble(a, _entry(pkgs_cache, pkg), got)
+
+    # ~3 small files per package: read from a few threads, so a cold page cache's latency overlaps
     with ThreadPoolExecutor(max_workers=META_THREADS) as pool:
         loaded = list(pool.map(load, archives))
     if any(x is False for x in loaded):

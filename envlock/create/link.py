@@ -17,6 +17,7 @@ from pathlib import Path
 
 from envlock.create.cache import CachedArchive, expected_hash
 from envlock.errors import EnvlockError
+from envlock.lockfile import LockedPackage
 
 
 async def _record_fields(item: CachedArchive) -> dict:
@@ -143,9 +144,12 @@ def evict(items: Sequence[CachedArchive], pkgs_cache: Path) -> list[str]:
 
 
 def _rattler_has(item: CachedArchive, pkgs_cache: Path) -> bool:
+    return rattler_has_package(item.package, pkgs_cache)
+
+
+def rattler_has_package(pkg: LockedPackage, pkgs_cache: Path) -> bool:
     """py-rattler's cache entry ``<name>-<version>-<build>`` is valid for this sha256
     (its ``.lock`` file is an 8-byte revision followed by the 32-byte sha256)."""
-    pkg = item.package
     if not pkg.sha256:
         return False
     stem = pkgs_cache / f"{pkg.name}-{pkg.version}-{pkg.build}"
@@ -182,9 +186,23 @@ class _Reporter:
 LINKER_ENV = "ENVLOCK_LINKER"  # "rattler": never the fast path (tests compare the two)
 
 
+def preload(packages: Sequence[LockedPackage], root: Path, platform: str):  # noqa: ANN201 - fastlink.Preload | None
+    """Start reading what the fast linker needs of each package while ``cache.fetch_all`` checks
+    the archives (``link_packages(..., preloaded=)``); None where the fast linker cannot run."""
+    from envlock.create import cache, fastlink, host_platform
+
+    if not sys.platform.startswith("linux") or platform != host_platform() or os.environ.get(LINKER_ENV) == "rattler":
+        return None
+    pkgs_cache = cache.pkgs_dir(root)
+    hashed = [p for p in packages if p.sha256 or p.md5]
+    return fastlink.Preload(hashed, lambda p: cache.index_path(root, p), pkgs_cache,
+                            lambda p: rattler_has_package(p, pkgs_cache))
+
+
 def link_packages(
     archives: Sequence[CachedArchive], staging: Path, final_prefix: Path, pkgs_cache: Path, platform: str,
     on_linked: Callable[[str], None] | None = None, on_evicted: Callable[[list[str]], None] | None = None,
+    preloaded=None,  # noqa: ANN001 - fastlink.Preload from preload()
 ) -> str:
     """Warm cache: packages rattler already extracted and validated are linked by ``fastlink``,
     the rest (noarch: python, binary placeholders, ...) by ``rattler.install`` first, into the
@@ -216,7 +234,7 @@ def link_packages(
 
         if os.environ.get(LINKER_ENV) == "rattler":
             return False
-        plan = fastlink.plan(archives, pkgs_cache, platform, staging, lambda a: _rattler_has(a, pkgs_cache))
+        plan = fastlink.plan(archives, pkgs_cache, platform, staging, lambda a: _rattler_has(a, pkgs_cache), preloaded)
         if plan is None:
             return False
         try:
