@@ -68,6 +68,9 @@ class CachedArchive:
     index_json: Path
     downloaded: bool
     size: int
+    # False: not checked this run, because the package is linked from an extraction that
+    # rattler made from an archive with the lock's sha256; checked before anything reads it
+    verified: bool = True
 
 
 def expected_hash(pkg: LockedPackage) -> tuple[str, str]:
@@ -245,6 +248,14 @@ def ensure_archive(root: Path, pkg: LockedPackage) -> tuple[Path, bool]:
         return archive, False
     _download(root, pkg, archive, algorithm, digest)
     return archive, True
+
+
+def verified(root: Path, item: CachedArchive) -> CachedArchive:
+    """``item`` with its archive checked (downloaded if absent), for when it must be read after all."""
+    if item.verified:
+        return item
+    path, downloaded = ensure_archive(root, item.package)
+    return CachedArchive(item.package, path, item.index_json, downloaded, path.stat().st_size)
 
 
 def fetch_all(

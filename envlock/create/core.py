@@ -205,11 +205,17 @@ def create_environment(
                     result.downloaded_bytes += size
                 progress.advance("download")
 
-            from envlock.create.link import link_packages, preload
+            from envlock.create.link import gather_archives, link_packages, preload
 
-            preloaded = preload(conda_pkgs, root, plat)  # the link plans, read while the archives are checked
+            def checked(pkg, downloaded: bool, size: int) -> None:  # noqa: ANN001 - a background check
+                if downloaded:
+                    result.downloaded += 1
+                    result.downloaded_bytes += size
+
+            preloaded = preload(conda_pkgs, root, plat)  # link plans and extraction checks, in the background
             try:
-                archives = cache.fetch_all(root, conda_pkgs, jobs=jobs, on_done=fetched)
+                archives, pending_check = gather_archives(root, conda_pkgs, preloaded, jobs=jobs, on_done=fetched,
+                                                          on_checked=checked)
             except BaseException:
                 if preloaded is not None:
                     preloaded.close()
@@ -224,10 +230,16 @@ def create_environment(
                 progress.info(f"package cache: extracted copies of {', '.join(sorted(names))} were modified "
                               "(an in-place edit through a hard link?); extracting them again from the verified archives")
 
+            def checked_archive(item):  # noqa: ANN001, ANN202 - an archive that must be read after all: its check first
+                if item.verified:
+                    return item
+                done = {id(a.package): a for a in pending_check.result()}  # raises what the check found
+                return done[id(item.package)]
+
             try:
                 result.linker = link_packages(archives, staging, target, cache.pkgs_dir(root), plat,
                                               on_linked=lambda _n: progress.advance("link"), on_evicted=evicted,
-                                              preloaded=preloaded)
+                                              preloaded=preloaded, verify=checked_archive)
             finally:
                 if preloaded is not None:
                     preloaded.close()
@@ -244,6 +256,9 @@ def create_environment(
                 install_wheels(pip_pkgs, python_of(staging), staging, target)
                 progress.finish("pip", f"{len(pip_pkgs)} wheels (uv, --no-deps, hashes)")
                 times["pip"] = time.perf_counter() - t
+
+            if pending_check is not None:
+                pending_check.result()  # a tampered or missing archive fails the create here, before the swap
 
             from envlock.activation import write_env_vars
 

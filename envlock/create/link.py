@@ -13,6 +13,7 @@ import shutil
 import subprocess
 import sys
 from collections.abc import Callable, Sequence
+from concurrent.futures import Future
 from pathlib import Path
 
 from envlock.create.cache import CachedArchive, expected_hash
@@ -199,10 +200,51 @@ def preload(packages: Sequence[LockedPackage], root: Path, platform: str):  # no
                             lambda p: rattler_has_package(p, pkgs_cache))
 
 
+def gather_archives(root: Path, packages: Sequence[LockedPackage], preloaded, *, jobs: int,  # noqa: ANN001
+                    on_done: Callable[[LockedPackage, bool, int], None] | None = None,
+                    on_checked: Callable[[LockedPackage, bool, int], None] | None = None,
+                    ) -> tuple[list[CachedArchive], Future | None]:
+    """The archives to link, in ``packages`` order, and the check still running for some.
+
+    A package the fast linker will link from an extraction that rattler made from an archive with
+    the lock's sha256 (its ``.lock`` says so; the modified-file scan vouches for its files) does
+    not wait for its archive's check: that runs in the background while the linking goes on
+    (``on_checked`` per archive), and the caller waits for it before swapping the environment in,
+    so a tampered cache still fails the create.  Every other archive is checked (or downloaded)
+    first, by ``cache.fetch_all`` (``on_done`` per archive)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from envlock.create import cache, linkplan
+
+    trusted: dict[int, CachedArchive] = {}
+    if preloaded is not None:
+        for pkg in packages:
+            got = preloaded.get(pkg) if preloaded.has(pkg) else False
+            size = got.record.get("size") if isinstance(got, linkplan.LinkPlan) else None
+            if isinstance(size, int) and not isinstance(size, bool):
+                path = cache.local_archive(pkg.url) or cache.archive_path(root, pkg)
+                trusted[id(pkg)] = CachedArchive(pkg, path, cache.index_path(root, pkg), False, size, verified=False)
+                if on_done:
+                    on_done(pkg, False, size)
+    pending = None
+    if trusted:
+        pool = ThreadPoolExecutor(max_workers=1)
+        pending = pool.submit(cache.fetch_all, root, [p for p in packages if id(p) in trusted], jobs=jobs, on_done=on_checked)
+        pool.shutdown(wait=False)
+    try:
+        fetched = iter(cache.fetch_all(root, [p for p in packages if id(p) not in trusted], jobs=jobs, on_done=on_done))
+    except BaseException:
+        if pending is not None:
+            pending.cancel()
+        raise
+    return [trusted.get(id(p)) or next(fetched) for p in packages], pending
+
+
 def link_packages(
     archives: Sequence[CachedArchive], staging: Path, final_prefix: Path, pkgs_cache: Path, platform: str,
     on_linked: Callable[[str], None] | None = None, on_evicted: Callable[[list[str]], None] | None = None,
     preloaded=None,  # noqa: ANN001 - fastlink.Preload from preload()
+    verify: Callable[[CachedArchive], CachedArchive] = lambda a: a,
 ) -> str:
     """Warm cache: packages rattler already extracted and validated are linked by ``fastlink``,
     the rest (noarch: python, binary placeholders, ...) by ``rattler.install`` first, into the
@@ -226,7 +268,7 @@ def link_packages(
     def rattler_install(subset: Sequence[CachedArchive]) -> None:
         import asyncio  # ~9 ms of import that a warm create linked by fastlink alone never needs
 
-        asyncio.run(run(subset))
+        asyncio.run(run([verify(a) for a in subset]))  # rattler may read an archive: check it first
 
     def fast() -> bool:
         nonlocal linker
