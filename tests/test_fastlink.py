@@ -195,3 +195,23 @@ def test_record_from_index_json_equals_rattlers_full_read(tf_channel: Path, extr
             want.pop(k, None)
         assert got == want, (path.name, {k: (want.get(k), got.get(k)) for k in set(want) | set(got) if want.get(k) != got.get(k)})
     assert not list(tmp_path.iterdir())  # the raw index.json copies are gone
+
+
+def test_preload_that_cannot_read_a_package_leaves_it_to_the_full_check(tmp_path: Path) -> None:
+    from envlock.create.fastlink import Preload
+    from envlock.lockfile import LockedPackage
+
+    pkgs = [LockedPackage(name=n, version="1", build="0", platform="linux-64", url=f"https://x/{n}-1-0.conda",
+                          channel="https://x", sha256="0" * 64) for n in ("a", "b")]
+
+    def extracted(pkg: LockedPackage) -> bool:
+        if pkg.name == "a":
+            raise PermissionError("cache entry not readable")
+        return False
+
+    preload = Preload(pkgs, lambda p: tmp_path / f"{p.name}.index.json", tmp_path, extracted)
+    try:
+        assert preload.get(pkgs[0]) is False and preload.get(pkgs[1]) is False
+        assert preload.has(pkgs[0]) and not preload.has(LockedPackage(name="c", version="1", platform="linux-64"))
+    finally:
+        preload.close()

@@ -120,8 +120,12 @@ class Preload:
         self._futures = {id(pkg): self._pool.submit(one, pkg) for pkg in packages}
 
     def get(self, pkg: LockedPackage) -> LinkPlan | None | bool:
-        """False: not extracted; None: rattler's; else its plan.  Raises what reading raised."""
-        return self._futures[id(pkg)].result()
+        """False: not extracted (or not readable: then the archive is checked and rattler
+        decides); None: rattler's; else its plan."""
+        try:
+            return self._futures[id(pkg)].result()
+        except Exception:  # noqa: BLE001 - a cache entry we cannot read is one we do not use
+            return False
 
     def has(self, pkg: LockedPackage) -> bool:
         return id(pkg) in self._futures
