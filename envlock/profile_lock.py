@@ -3,9 +3,29 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from envlock.errors import InputError
 from envlock.lockfile import Lockfile, read_lockfile
+from envlock.project import Project
+
+if TYPE_CHECKING:
+    from envlock.profiles import Profile
+
+
+def profile_facts(project: Project, name: str, *, use_lock_record: bool = True,
+                  ) -> tuple[list[str], dict[str, str], Profile | None]:
+    """The profile's platforms and activation variables, and the profile when it was parsed:
+    from the lock's record when the lock is fresh by its raw inputs (no profile parsing, profile
+    None), else from the profile itself."""
+    from envlock.lock_state import quick_meta
+
+    if use_lock_record and (meta := quick_meta(project, name)) is not None:
+        return meta.platforms, meta.env_vars, None
+    from envlock.profiles import load_profile, render
+
+    profile = load_profile(project, name)
+    return profile.platforms, render(project, profile).env_vars, profile
 
 
 def read_platform_lock(path: Path, platform: str, profile: str) -> Lockfile:

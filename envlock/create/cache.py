@@ -182,16 +182,13 @@ def _quarantine(root: Path, archive: Path) -> Path:
 
 
 def open_url(url: str, timeout: float = 60.0):  # noqa: ANN201 - a binary file-like object
-    """The one download layer: file:// and http(s):// (S3/OCI mirrors are for a later issue)."""
+    """The download layer for remote archives (local ones are read in place: ``_ensure_local``);
+    S3/OCI mirrors are for a later issue."""
     parsed = urllib.parse.urlparse(url)
-    if parsed.scheme == "file":
-        return open(_file_url_path(parsed), "rb")  # noqa: SIM115
     if parsed.scheme in ("http", "https"):
         from urllib.request import Request, urlopen  # ssl, http.client: only when downloading
 
         return urlopen(Request(url, headers={"User-Agent": "envlock"}), timeout=timeout)  # noqa: S310
-    if parsed.scheme == "" and url.startswith("/"):
-        return open(url, "rb")  # noqa: SIM115
     raise InputError(f"{url}: unsupported URL scheme '{parsed.scheme}' (envlock fetches file://, http:// and https://).")
 
 

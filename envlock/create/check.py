@@ -12,16 +12,9 @@ from envlock.project import Project
 def run_check(project: Project, name: str, *, prefix: Path | None = None, platform: str | None = None,
               full: bool = False) -> DriftReport:
     from envlock.create.core import resolve_platform
-    from envlock.lock_state import quick_meta
-    from envlock.profile_lock import read_platform_lock
+    from envlock.profile_lock import profile_facts, read_platform_lock
 
-    if (meta := quick_meta(project, name)) is not None:  # fresh by its raw inputs: no profile parsing
-        platforms, env_vars = meta.platforms, meta.env_vars
-    else:
-        from envlock.profiles import load_profile, render
-
-        profile = load_profile(project, name)
-        platforms, env_vars = profile.platforms, render(project, profile).env_vars
+    platforms, env_vars, _profile = profile_facts(project, name)
     plat = resolve_platform(platforms, platform, project.profile_path(name))
     target = (Path(prefix) if prefix else project.default_prefix(name)).absolute()
     if not (target / "conda-meta").is_dir():

@@ -14,8 +14,9 @@ from typing import Literal
 
 from envlock.create import host_platform
 from envlock.create.progress import LineProgress, Progress
-from envlock.create.stamp import EnvStamp, file_sha256, is_current, read_stamp, write_stamp
+from envlock.create.stamp import EnvStamp, is_current, read_stamp, write_stamp
 from envlock.errors import CheckFailed, InputError
+from envlock.lock_state import file_sha256
 from envlock.project import Project
 
 
@@ -119,29 +120,22 @@ def create_environment(
     frozen: bool = False, force: bool = False, verify: bool = True, progress: Progress | None = None,
     jobs: int = 8, lock_file: Path | None = None,
 ) -> CreateResult:
-    from envlock.lock_state import quick_meta
+    from envlock.profile_lock import profile_facts
 
     progress = progress or LineProgress(quiet=True)
     t0 = time.perf_counter()
     times: dict[str, float] = {}
-    # fast: the lock is fresh by its raw inputs, and its record has platforms and variables
-    meta = quick_meta(project, name) if lock_file is None else None
-    profile = None
-    if meta is not None:
-        plat = resolve_platform(meta.platforms, platform, project.profile_path(name))
-        lock_path, env_vars = project.unified_lock_path(name), meta.env_vars
+    # profile None: the lock is fresh by its raw inputs, and its record gave platforms and variables
+    platforms, env_vars, profile = profile_facts(project, name, use_lock_record=lock_file is None)
+    plat = resolve_platform(platforms, platform, project.profile_path(name))
+    if lock_file is not None:  # an explicit lock file: used as is, never re-locked
+        lock_path = Path(lock_file).absolute()
+        if not lock_path.is_file():
+            raise InputError(f"{lock_path}: --lock names no file.")
+    elif profile is None:
+        lock_path = project.unified_lock_path(name)
     else:
-        from envlock.profiles import load_profile, render
-
-        profile = load_profile(project, name)
-        plat = resolve_platform(profile.platforms, platform, project.profile_path(name))
-        if lock_file is not None:  # an explicit lock file: used as is, never re-locked
-            lock_path = Path(lock_file).absolute()
-            if not lock_path.is_file():
-                raise InputError(f"{lock_path}: --lock names no file.")
-        else:
-            lock_path = ensure_lock(project, name, frozen=frozen, progress=progress, profile=profile)
-        env_vars = render(project, profile).env_vars
+        lock_path = ensure_lock(project, name, frozen=frozen, progress=progress, profile=profile)
     target = (Path(prefix) if prefix else project.default_prefix(name)).absolute()
     lock_sha = file_sha256(lock_path)
     base = dict(profile=name, prefix=str(target), platform=plat, lock=str(lock_path))
@@ -199,50 +193,31 @@ def create_environment(
             t = time.perf_counter()
             progress.start("download", len(conda_pkgs))
 
+            def counted(pkg, downloaded: bool, size: int) -> None:  # noqa: ANN001
+                if downloaded:
+                    result.downloaded += 1
+                    result.downloaded_bytes += size
+
             def fetched(pkg, downloaded: bool, size: int) -> None:  # noqa: ANN001
-                if downloaded:
-                    result.downloaded += 1
-                    result.downloaded_bytes += size
+                counted(pkg, downloaded, size)
                 progress.advance("download")
-
-            from envlock.create.link import gather_archives, link_packages, preload
-
-            def checked(pkg, downloaded: bool, size: int) -> None:  # noqa: ANN001 - a background check
-                if downloaded:
-                    result.downloaded += 1
-                    result.downloaded_bytes += size
-
-            preloaded = preload(conda_pkgs, root, plat)  # link plans and extraction checks, in the background
-            try:
-                archives, pending_check = gather_archives(root, conda_pkgs, preloaded, jobs=jobs, on_done=fetched,
-                                                          on_checked=checked)
-            except BaseException:
-                if preloaded is not None:
-                    preloaded.close()
-                raise
-            progress.finish("download", f"{result.downloaded} downloaded, {len(conda_pkgs) - result.downloaded} from cache")
-            times["fetch"] = time.perf_counter() - t
-
-            t = time.perf_counter()
-            progress.start("link", len(conda_pkgs))
 
             def evicted(names: list[str]) -> None:
                 progress.info(f"package cache: extracted copies of {', '.join(sorted(names))} were modified "
                               "(an in-place edit through a hard link?); extracting them again from the verified archives")
 
-            def checked_archive(item):  # noqa: ANN001, ANN202 - an archive that must be read after all: its check first
-                if item.verified:
-                    return item
-                done = {id(a.package): a for a in pending_check.result()}  # raises what the check found
-                return done[id(item.package)]
+            from envlock.create.link import PreparedArchives, link_packages
 
-            try:
-                result.linker = link_packages(archives, staging, target, cache.pkgs_dir(root), plat,
+            # archive checks that linking need not wait for run in the background (counted, not shown)
+            with PreparedArchives(root, conda_pkgs, plat, jobs=jobs, on_done=fetched, on_checked=counted) as prepared:
+                progress.finish("download", f"{result.downloaded} downloaded, {len(conda_pkgs) - result.downloaded} from cache")
+                times["fetch"] = time.perf_counter() - t
+
+                t = time.perf_counter()
+                progress.start("link", len(conda_pkgs))
+                result.linker = link_packages(prepared.archives, staging, target, cache.pkgs_dir(root), plat,
                                               on_linked=lambda _n: progress.advance("link"), on_evicted=evicted,
-                                              preloaded=preloaded, verify=checked_archive)
-            finally:
-                if preloaded is not None:
-                    preloaded.close()
+                                              preloaded=prepared.preloaded, verify=prepared.verified)
             progress.finish("link", f"{len(conda_pkgs)} conda packages")
             times["link"] = time.perf_counter() - t
             _fault("link")
@@ -257,8 +232,7 @@ def create_environment(
                 progress.finish("pip", f"{len(pip_pkgs)} wheels (uv, --no-deps, hashes)")
                 times["pip"] = time.perf_counter() - t
 
-            if pending_check is not None:
-                pending_check.result()  # a tampered or missing archive fails the create here, before the swap
+            prepared.wait_checks()  # a tampered or missing archive fails the create here, before the swap
 
             from envlock.activation import write_env_vars
 

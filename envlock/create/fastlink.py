@@ -149,19 +149,18 @@ def plan(archives: Sequence[CachedArchive], pkgs_cache: Path, platform: str, sta
     except OSError:
         return None
 
-    def load(a: CachedArchive) -> FastPackage | None | bool:
-        pkg = a.package
-        if preload is not None and preload.has(pkg):
-            got = preload.get(pkg)
-        else:
-            got = False if not is_cached(a) else _plan_of(pkg, a.index_json, pkgs_cache)
-        return got if got is None or got is False else _assemble(a, _entry(pkgs_cache, pkg), got)
-
-    # ~3 small files per package: read from a few threads, so a cold page cache's latency overlaps
-    with ThreadPoolExecutor(max_workers=META_THREADS) as pool:
-        loaded = list(pool.map(load, archives))
-    if any(x is False for x in loaded):
+    # packages nobody started reading (no preload from the caller, or no hash to key them by)
+    by_id = {id(a.package): a for a in archives}
+    missing = [a.package for a in archives if preload is None or not preload.has(a.package)]
+    own = Preload(missing, lambda p: by_id[id(p)].index_json, pkgs_cache, lambda p: is_cached(by_id[id(p)])) if missing else None
+    try:
+        got = [(preload if preload is not None and preload.has(a.package) else own).get(a.package) for a in archives]
+    finally:
+        if own is not None:
+            own.close()
+    if any(g is False for g in got):
         return None
+    loaded = [g if g is None else _assemble(a, _entry(pkgs_cache, a.package), g) for a, g in zip(archives, got, strict=True)]
     fast = [x for x in loaded if isinstance(x, FastPackage)]
     slow = [a for a, x in zip(archives, loaded, strict=True) if x is None]
     if slow:

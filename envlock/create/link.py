@@ -200,44 +200,71 @@ def preload(packages: Sequence[LockedPackage], root: Path, platform: str):  # no
                             lambda p: rattler_has_package(p, pkgs_cache))
 
 
-def gather_archives(root: Path, packages: Sequence[LockedPackage], preloaded, *, jobs: int,  # noqa: ANN001
-                    on_done: Callable[[LockedPackage, bool, int], None] | None = None,
-                    on_checked: Callable[[LockedPackage, bool, int], None] | None = None,
-                    ) -> tuple[list[CachedArchive], Future | None]:
-    """The archives to link, in ``packages`` order, and the check still running for some.
+class PreparedArchives:
+    """The archives to link (``archives``, in the packages' order), gathered with as little
+    waiting as possible, and what ``link_packages`` needs of them (``preloaded``, ``verified``).
 
-    A package the fast linker will link from an extraction that rattler made from an archive with
-    the lock's sha256 (its ``.lock`` says so; the modified-file scan vouches for its files) does
-    not wait for its archive's check: that runs in the background while the linking goes on
-    (``on_checked`` per archive), and the caller waits for it before swapping the environment in,
-    so a tampered cache still fails the create.  Every other archive is checked (or downloaded)
-    first, by ``cache.fetch_all`` (``on_done`` per archive)."""
-    from concurrent.futures import ThreadPoolExecutor
+    The fast linker's per-package reads start at once (``preload``).  A package it will link from
+    an extraction that rattler made from an archive with the lock's sha256 (its ``.lock`` says
+    so; the modified-file scan vouches for its files) does not wait for its archive's check: that
+    runs in the background while the linking goes on (``on_checked`` per archive), and the caller
+    calls ``wait_checks`` before swapping the environment in, so a tampered cache still fails the
+    create.  Every other archive is checked (or downloaded) first, by ``cache.fetch_all``
+    (``on_done`` per archive).  A context manager: leaving it stops the background reads."""
 
-    from envlock.create import cache, linkplan
+    def __init__(self, root: Path, packages: Sequence[LockedPackage], platform: str, *, jobs: int,
+                 on_done: Callable[[LockedPackage, bool, int], None] | None = None,
+                 on_checked: Callable[[LockedPackage, bool, int], None] | None = None) -> None:
+        from concurrent.futures import ThreadPoolExecutor
 
-    trusted: dict[int, CachedArchive] = {}
-    if preloaded is not None:
-        for pkg in packages:
-            got = preloaded.get(pkg) if preloaded.has(pkg) else False
-            size = got.record.get("size") if isinstance(got, linkplan.LinkPlan) else None
-            if isinstance(size, int) and not isinstance(size, bool):
-                path = cache.local_archive(pkg.url) or cache.archive_path(root, pkg)
-                trusted[id(pkg)] = CachedArchive(pkg, path, cache.index_path(root, pkg), False, size, verified=False)
-                if on_done:
-                    on_done(pkg, False, size)
-    pending = None
-    if trusted:
-        pool = ThreadPoolExecutor(max_workers=1)
-        pending = pool.submit(cache.fetch_all, root, [p for p in packages if id(p) in trusted], jobs=jobs, on_done=on_checked)
-        pool.shutdown(wait=False)
-    try:
-        fetched = iter(cache.fetch_all(root, [p for p in packages if id(p) not in trusted], jobs=jobs, on_done=on_done))
-    except BaseException:
-        if pending is not None:
-            pending.cancel()
-        raise
-    return [trusted.get(id(p)) or next(fetched) for p in packages], pending
+        from envlock.create import cache, linkplan
+
+        self.preloaded = preload(packages, root, platform)
+        self._pending: Future | None = None
+        trusted: dict[int, CachedArchive] = {}
+        try:
+            for pkg in packages if self.preloaded is not None else ():
+                got = self.preloaded.get(pkg) if self.preloaded.has(pkg) else False
+                size = got.record.get("size") if isinstance(got, linkplan.LinkPlan) else None
+                if isinstance(size, int) and not isinstance(size, bool):
+                    path = cache.local_archive(pkg.url) or cache.archive_path(root, pkg)
+                    trusted[id(pkg)] = CachedArchive(pkg, path, cache.index_path(root, pkg), False, size, verified=False)
+                    if on_done:
+                        on_done(pkg, False, size)
+            if trusted:
+                pool = ThreadPoolExecutor(max_workers=1)
+                self._pending = pool.submit(cache.fetch_all, root, [p for p in packages if id(p) in trusted],
+                                            jobs=jobs, on_done=on_checked)
+                pool.shutdown(wait=False)
+            fetched = iter(cache.fetch_all(root, [p for p in packages if id(p) not in trusted], jobs=jobs, on_done=on_done))
+        except BaseException:
+            if self._pending is not None:
+                self._pending.cancel()
+            self.close()
+            raise
+        self.archives = [trusted.get(id(p)) or next(fetched) for p in packages]
+
+    def verified(self, item: CachedArchive) -> CachedArchive:
+        """``item`` once its archive's check is done, for when something must read the archive
+        after all; raises what the check found."""
+        if item.verified or self._pending is None:
+            return item
+        return {id(a.package): a for a in self._pending.result()}[id(item.package)]
+
+    def wait_checks(self) -> None:
+        """Raise what a background archive check found (a tampered or missing archive)."""
+        if self._pending is not None:
+            self._pending.result()
+
+    def close(self) -> None:
+        if self.preloaded is not None:
+            self.preloaded.close()
+
+    def __enter__(self) -> PreparedArchives:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
 
 def link_packages(

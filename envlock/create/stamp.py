@@ -39,10 +39,6 @@ def stamp_path(prefix: Path) -> Path:
     return prefix / "conda-meta" / STAMP_NAME
 
 
-def file_sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
 def _listing_hash(path: Path) -> int:
     """A hash of a directory's entry names, ignoring __pycache__ (which merely importing adds)."""
     try:
