@@ -69,6 +69,14 @@ def cache(tmp_path: Path) -> Path:
     return tmp_path / "pkg-cache"
 
 
+@pytest.fixture
+def env(project: Path, cache: Path) -> tuple[Path, Path, Path]:
+    """Profile ``t`` created (without the verifier): (project, prefix, cache)."""
+    r = envlock(project, "create", "--profile", "t", "--no-verify", cache=cache)
+    assert r.returncode == 0, r.stderr
+    return project, env_prefix(project), cache
+
+
 def lock_entry(project: Path, name: str, profile: str = "t") -> dict:
     import yaml
 

@@ -7,20 +7,13 @@ import os
 import shutil
 from pathlib import Path
 
-import pytest
 from create_support import (
-    env_prefix,
     envlock,
 )
 
-pytest_plugins = ["create_support"]  # fixtures: project, cache, locked_template, extra_channel
+pytest_plugins = ["create_support"]  # fixtures: project, cache, env, locked_template, extra_channel
 
 
-@pytest.fixture
-def env(project: Path, cache: Path) -> tuple[Path, Path, Path]:
-    r = envlock(project, "create", "--profile", "t", "--no-verify", cache=cache)
-    assert r.returncode == 0, r.stderr
-    return project, env_prefix(project), cache
 
 
 def check(project: Path, cache: Path, *extra: str) -> tuple[int, dict]:

@@ -111,10 +111,9 @@ def test_create_locks_first_when_lock_missing(project: Path, cache: Path) -> Non
 
 
 @pytest.fixture
-def built(project: Path, cache: Path) -> tuple[Path, Path, dict]:
+def built(env: tuple[Path, Path, Path]) -> tuple[Path, Path, dict]:
     """A created environment with a marker file, then its stamp removed so the next create rebuilds."""
-    assert envlock(project, "create", "--profile", "t", "--no-verify", cache=cache).returncode == 0
-    prefix = env_prefix(project)
+    project, prefix, _cache = env
     invalidate_stamp(prefix)
     return project, prefix, snapshot(prefix)
 

@@ -8,22 +8,19 @@ from pathlib import Path
 
 import pytest
 from create_support import (
-    env_prefix,
     envlock,
 )
 
-pytest_plugins = ["create_support"]  # fixtures: project, cache, locked_template, extra_channel
+pytest_plugins = ["create_support"]  # fixtures: project, cache, env, locked_template, extra_channel
 
 
 @pytest.fixture
-def env(project: Path, cache: Path) -> tuple[Path, Path, Path]:
-    r = envlock(project, "create", "--profile", "t", "--no-verify", cache=cache)
-    assert r.returncode == 0, r.stderr
-    prefix = env_prefix(project)
-    d = prefix / "etc" / "conda" / "activate.d"
+def env(env: tuple[Path, Path, Path]) -> tuple[Path, Path, Path]:
+    """The created environment, plus a package's activate.d script."""
+    d = env[1] / "etc" / "conda" / "activate.d"
     d.mkdir(parents=True)
     (d / "pkg.sh").write_text('export PKG_HOME=/opt/pkg\nexport DYNAMIC=$(date)\n')
-    return project, prefix, cache
+    return env
 
 
 def test_run_sets_environment_and_exit_code(env) -> None:
