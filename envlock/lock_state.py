@@ -13,7 +13,6 @@ what ``create``, ``check`` and ``run`` use on their fast paths).
 
 from __future__ import annotations
 
-import hashlib
 import json
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -22,6 +21,7 @@ from typing import TYPE_CHECKING, Literal
 
 import envlock.data
 from envlock import __version__, records
+from envlock.digests import sha256
 from envlock.errors import InputError
 from envlock.project import Project
 
@@ -55,7 +55,7 @@ class LockState:
 
 
 def input_hash(spec: LockSpec) -> str:
-    h = hashlib.sha256()
+    h = sha256()
     h.update(f"envlock-lock-format-{LOCK_FORMAT}\n".encode())
     h.update(json.dumps(spec.model_dump(), sort_keys=True).encode())
     h.update(envlock.data.compat_data_bytes())
@@ -65,7 +65,7 @@ def input_hash(spec: LockSpec) -> str:
 def source_sha256(project: Project, name: str) -> str:
     """A hash of the raw bytes the lock's inputs are rendered from (and of envlock's version,
     since the rendering is its code); "" when the profile cannot be read."""
-    h = hashlib.sha256(f"envlock {__version__} lock-format-{LOCK_FORMAT}\n".encode())
+    h = sha256(f"envlock {__version__} lock-format-{LOCK_FORMAT}\n".encode())
     for path in (project.profile_path(name), project.template_path):
         try:
             data = path.read_bytes()
@@ -79,7 +79,7 @@ def source_sha256(project: Project, name: str) -> str:
 
 
 def file_sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
+    return sha256(path.read_bytes()).hexdigest()
 
 
 def read_meta(project: Project, name: str) -> LockMeta | None:
@@ -97,7 +97,7 @@ def new_meta(profile: Profile, spec: LockSpec, lock_bytes: bytes, source: str = 
     while locking never passes for the one that was locked."""
     return LockMeta(
         profile=profile.name, input_hash=input_hash(spec),
-        lock_sha256=hashlib.sha256(lock_bytes).hexdigest(), platforms=spec.platforms,
+        lock_sha256=sha256(lock_bytes).hexdigest(), platforms=spec.platforms,
         env_vars=spec.env_vars, locked_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
         source_sha256=source,
     )

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Literal
 
 import pytest
@@ -45,11 +47,30 @@ def test_wrong_records_are_refused(text: str, needle: str) -> None:
         records.from_json(Sample, text)
 
 
-def test_fast_path_modules_do_not_import_pydantic() -> None:
+def test_fast_path_modules_do_not_import_heavy_modules() -> None:
     """pydantic's import and first model cost ~75 ms per process, more than a no-op create;
-    PyYAML, rich, asyncio and rattler another ~40 ms on a cold disk: none is needed to link."""
+    PyYAML, rich, asyncio and rattler another ~40 ms on a cold disk, and hashlib (OpenSSL),
+    shutil (bz2, lzma) and secrets ~15 ms: none is needed to link.  Run with -S so that what
+    this machine's site-packages .pth files import does not hide what ours do."""
+    import site
+
+    heavy = ("pydantic", "yaml", "rich", "asyncio", "rattler", "hashlib", "shutil", "secrets")
     code = ("import sys; import envlock.create.core, envlock.create.stamp, envlock.create.cache, envlock.lock_state, "
-            "envlock.cli.create_cmd, envlock.create.link, envlock.create.fastlink, envlock.create.atomic, envlock.lockfile; "
-            "print(sorted(m for m in ('pydantic', 'yaml', 'rich', 'asyncio', 'rattler') if m in sys.modules))")
-    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+            "envlock.cli.create_cmd, envlock.create.link, envlock.create.fastlink, envlock.create.atomic, envlock.lockfile, "
+            f"envlock.profile_lock, envlock.activation; print(sorted(m for m in {heavy!r} if m in sys.modules))")
+    path = os.pathsep.join([str(Path(__file__).resolve().parents[1]), *site.getsitepackages()])
+    r = subprocess.run([sys.executable, "-S", "-c", code], capture_output=True, text=True, check=True,
+                       env={**os.environ, "PYTHONPATH": path})
     assert r.stdout.strip() == "[]", r.stdout
+
+
+def test_small_input_digests_equal_hashlib() -> None:
+    """envlock.digests (CPython's built-in hashes, no OpenSSL) must give hashlib's digests:
+    stamps and lock records written by either are compared with each other."""
+    import hashlib
+
+    from envlock import digests
+
+    data = b"envlock\0" * 1000
+    assert digests.sha256(data).hexdigest() == hashlib.sha256(data).hexdigest()
+    assert digests.blake2b(data, digest_size=8).digest() == hashlib.blake2b(data, digest_size=8).digest()

@@ -16,9 +16,7 @@ One download layer serves ``file://`` and ``http(s)://`` URLs; nothing assumes a
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import os
-import shutil
 import sys
 import urllib.parse
 from collections.abc import Callable, Sequence
@@ -100,8 +98,14 @@ def index_path(root: Path, pkg: LockedPackage) -> Path:
     return _index_path(archive_path(root, pkg))
 
 
+def _new_hash(algorithm: str):  # noqa: ANN202 - a hashlib hash object
+    import hashlib  # OpenSSL: fast on archives; loaded only when an archive is hashed
+
+    return hashlib.new(algorithm)
+
+
 def _hash_file(path: Path, algorithm: str) -> str:
-    h = hashlib.new(algorithm)
+    h = _new_hash(algorithm)
     with open(path, "rb") as f:
         while chunk := f.read(CHUNK):
             h.update(chunk)
@@ -197,7 +201,7 @@ def _download(root: Path, pkg: LockedPackage, archive: Path, algorithm: str, dig
     # one directory for every partial download: pruning them lists it, not one directory per archive
     part = _partial_dir(root) / f"{archive.parent.name}-{archive.name}.part-{os.getpid()}-{id(pkg)}"
     part.parent.mkdir(parents=True, exist_ok=True)
-    h = hashlib.new(algorithm)
+    h = _new_hash(algorithm)
     size = 0
     try:
         try:
@@ -302,4 +306,6 @@ def prune_partials(root: Path) -> None:
 
 
 def clear(root: Path) -> None:
+    import shutil
+
     shutil.rmtree(root, ignore_errors=True)

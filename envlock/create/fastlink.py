@@ -13,7 +13,6 @@ so the caller redoes the whole prefix with rattler.
 from __future__ import annotations
 
 import errno
-import hashlib
 import json
 import os
 import sys
@@ -26,6 +25,7 @@ from pathlib import Path
 from envlock.create import linkplan
 from envlock.create.cache import CachedArchive
 from envlock.create.linkplan import LinkPlan
+from envlock.digests import sha256
 from envlock.lockfile import LockedPackage
 
 # Linux kernels truncate a "#!" line after 127 bytes; rattler rewrites longer ones (to
@@ -193,7 +193,7 @@ def _copy_replaced(src: str, dst: str, placeholder: str, prefix: str) -> tuple[s
     with os.fdopen(os.open(dst, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode), "wb") as out:
         out.write(new)
         os.fchmod(out.fileno(), mode)  # the umask must not drop the package's executable bits
-    return hashlib.sha256(new).hexdigest(), len(new)
+    return sha256(new).hexdigest(), len(new)
 
 
 META_THREADS = 8  # readers of the per-package metadata (I/O-bound on a cold page cache)

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 from collections.abc import Callable, Sequence
@@ -91,14 +90,17 @@ def start_modified_scan(archives: Sequence[CachedArchive], pkgs_cache: Path) -> 
     written after their extraction (extraction keeps the archives' old mtimes, so an in-place
     edit through a hard link in some environment stands out).  ``envlock check``'s size+mtime
     fast path relies on the linked copies having been clean."""
-    if not sys.platform.startswith("linux") or shutil.which("find") is None:
+    if not sys.platform.startswith("linux"):
         return None
     entries = [(e, t) for a in archives if (t := _extracted_ns(e := _entry(pkgs_cache, a))) is not None]
     if not entries:
         return None
     oldest = min(t for _e, t in entries) // 1_000_000_000
     cmd = ["find", *(str(e) for e, _t in entries), "-type", "f", "-newermt", f"@{oldest}", "-print0"]
-    return subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    try:
+        return subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    except FileNotFoundError:  # no find(1): the scan is skipped, as on other systems
+        return None
 
 
 def finish_modified_scan(proc: subprocess.Popen | None, archives: Sequence[CachedArchive],
@@ -129,6 +131,8 @@ def finish_modified_scan(proc: subprocess.Popen | None, archives: Sequence[Cache
 def evict(items: Sequence[CachedArchive], pkgs_cache: Path) -> list[str]:
     """Move extracted packages out of rattler's cache so they are extracted again from the
     verified archives (a rename: a concurrent create still linking from them fails cleanly)."""
+    import shutil
+
     graveyard = pkgs_cache / ".evicted"
     names = []
     for item in items:
@@ -345,6 +349,8 @@ def link_packages(
 
 
 def _empty(directory: Path) -> None:
+    import shutil  # only after a fallback: not imported on a create's usual path
+
     for entry in os.scandir(directory):
         if entry.is_dir(follow_symlinks=False):
             shutil.rmtree(entry.path)

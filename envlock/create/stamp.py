@@ -11,12 +11,12 @@ the finish time for its size+mtime fast path.  (No ``.json`` suffix: conda reads
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from envlock import records
+from envlock.digests import blake2b
 
 STAMP_NAME = "envlock.stamp"
 STAMP_VERSION = 1
@@ -45,7 +45,7 @@ def _listing_hash(path: Path) -> int:
         names = sorted(n for n in os.listdir(path) if n != "__pycache__")
     except OSError:
         return -1
-    return int.from_bytes(hashlib.blake2b("\0".join(names).encode(), digest_size=8).digest(), "big")
+    return int.from_bytes(blake2b("\0".join(names).encode(), digest_size=8).digest(), "big")
 
 
 def fingerprint(prefix: Path) -> dict[str, int]:

@@ -7,9 +7,10 @@ readers check field types themselves (``unified``) or produce only strings (``ex
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass, field
 from typing import Literal
+
+from envlock.digests import sha256
 
 Manager = Literal["conda", "pip"]
 
@@ -75,7 +76,7 @@ class Lockfile:
 
     def digest(self, platform: str | None = None) -> str:
         """A stable hash of what would be installed (per platform, or all)."""
-        h = hashlib.sha256()
+        h = sha256()
         pkgs = self.for_platform(platform) if platform else self.packages
         for p in sorted(pkgs, key=lambda p: (p.platform, p.manager, p.name, p.url)):
             h.update(f"{p.platform}|{p.manager}|{p.name}|{p.version}|{p.build}|{p.url}|{p.sha256}|{p.md5}\n".encode())

@@ -1,0 +1,24 @@
+"""Hash constructors for small inputs (lock files, records, directory listings) that do not load
+OpenSSL.
+
+Why: ``import hashlib`` loads libcrypto, ~9 ms of a warm ``create`` on a cold page cache, only
+to hash a few kilobytes.  CPython's built-in sha256 and blake2 modules give the same digests.
+Archives (hundreds of MB) are still hashed with ``hashlib``: OpenSSL's sha256 is several times
+faster on large inputs."""
+
+from __future__ import annotations
+
+try:  # CPython 3.12+
+    from _sha2 import sha256  # type: ignore[import-not-found]
+except ImportError:
+    try:  # CPython 3.10, 3.11
+        from _sha256 import sha256  # type: ignore[import-not-found,no-redef]
+    except ImportError:  # another interpreter, or a build without them
+        from hashlib import sha256  # type: ignore[assignment]
+
+try:
+    from _blake2 import blake2b  # type: ignore[import-not-found]
+except ImportError:
+    from hashlib import blake2b  # type: ignore[assignment]
+
+__all__ = ["blake2b", "sha256"]
