@@ -215,9 +215,8 @@ def create_environment(
 
                 t = time.perf_counter()
                 progress.start("link", len(conda_pkgs))
-                result.linker = link_packages(prepared.archives, staging, target, cache.pkgs_dir(root), plat,
-                                              on_linked=lambda _n: progress.advance("link"), on_evicted=evicted,
-                                              preloaded=prepared.preloaded, verify=prepared.verified)
+                result.linker = link_packages(prepared, staging, target, cache.pkgs_dir(root), plat,
+                                              on_linked=lambda _n: progress.advance("link"), on_evicted=evicted)
             progress.finish("link", f"{len(conda_pkgs)} conda packages")
             times["link"] = time.perf_counter() - t
             _fault("link")

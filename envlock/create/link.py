@@ -73,9 +73,12 @@ async def _index_record(item: CachedArchive, pkgs_cache: Path):  # noqa: ANN202 
     return rattler.RepoDataRecord(record, pkg.filename, url, pkg.channel or ""), cached
 
 
-def _entry(pkgs_cache: Path, item: CachedArchive) -> Path:
-    pkg = item.package
+def _package_entry(pkgs_cache: Path, pkg: LockedPackage) -> Path:
     return pkgs_cache / f"{pkg.name}-{pkg.version}-{pkg.build}"
+
+
+def _entry(pkgs_cache: Path, item: CachedArchive) -> Path:
+    return _package_entry(pkgs_cache, item.package)
 
 
 def _extracted_ns(entry: Path) -> int | None:
@@ -85,14 +88,14 @@ def _extracted_ns(entry: Path) -> int | None:
         return None
 
 
-def start_modified_scan(archives: Sequence[CachedArchive], pkgs_cache: Path) -> subprocess.Popen | None:
+def start_modified_scan(packages: Sequence[LockedPackage], pkgs_cache: Path) -> subprocess.Popen | None:
     """Look, with one ``find`` running alongside the linking, for files of extracted packages
     written after their extraction (extraction keeps the archives' old mtimes, so an in-place
     edit through a hard link in some environment stands out).  ``envlock check``'s size+mtime
     fast path relies on the linked copies having been clean."""
     if not sys.platform.startswith("linux"):
         return None
-    entries = [(e, t) for a in archives if (t := _extracted_ns(e := _entry(pkgs_cache, a))) is not None]
+    entries = [(e, t) for p in packages if (t := _extracted_ns(e := _package_entry(pkgs_cache, p))) is not None]
     if not entries:
         return None
     oldest = min(t for _e, t in entries) // 1_000_000_000
@@ -152,18 +155,21 @@ def _rattler_has(item: CachedArchive, pkgs_cache: Path) -> bool:
     return rattler_has_package(item.package, pkgs_cache)
 
 
-def rattler_has_package(pkg: LockedPackage, pkgs_cache: Path) -> bool:
+def rattler_has_package(pkg: LockedPackage, pkgs_cache: Path, *, check_info: bool = True) -> bool:
     """py-rattler's cache entry ``<name>-<version>-<build>`` is valid for this sha256
-    (its ``.lock`` file is an 8-byte revision followed by the 32-byte sha256)."""
+    (its ``.lock`` file is an 8-byte revision followed by the 32-byte sha256).  ``check_info``
+    False: its ``info/`` is not looked at (the fast linker, once a link plan is cached, reads
+    nothing there: a payload file gone fails its link, and rattler then checks the entry)."""
     if not pkg.sha256:
         return False
-    stem = pkgs_cache / f"{pkg.name}-{pkg.version}-{pkg.build}"
+    stem = _package_entry(pkgs_cache, pkg)
     try:
         with open(stem.with_name(stem.name + ".lock"), "rb") as f:
             head = f.read(40)
     except OSError:
         return False
-    return len(head) == 40 and head[8:] == bytes.fromhex(pkg.sha256) and (stem / "info" / "index.json").is_file()
+    return (len(head) == 40 and head[8:] == bytes.fromhex(pkg.sha256)
+            and (not check_info or (stem / "info" / "index.json").is_file()))
 
 
 class _Reporter:
@@ -201,7 +207,7 @@ def preload(packages: Sequence[LockedPackage], root: Path, platform: str):  # no
     pkgs_cache = cache.pkgs_dir(root)
     hashed = [p for p in packages if p.sha256 or p.md5]
     return fastlink.Preload(hashed, lambda p: cache.index_path(root, p), pkgs_cache,
-                            lambda p: rattler_has_package(p, pkgs_cache))
+                            lambda p: rattler_has_package(p, pkgs_cache, check_info=False))
 
 
 class PreparedArchives:
@@ -214,7 +220,9 @@ class PreparedArchives:
     runs in the background while the linking goes on (``on_checked`` per archive), and the caller
     calls ``wait_checks`` before swapping the environment in, so a tampered cache still fails the
     create.  Every other archive is checked (or downloaded) first, by ``cache.fetch_all``
-    (``on_done`` per archive).  A context manager: leaving it stops the background reads."""
+    (``on_done`` per archive).  The modified-file scan (``scan``) starts here too: on 2 cores
+    the linking is bound by the kernel's CPU, and the scan's share of it runs best while the
+    threads above wait for the disk.  A context manager: leaving it stops the background work."""
 
     def __init__(self, root: Path, packages: Sequence[LockedPackage], platform: str, *, jobs: int,
                  on_done: Callable[[LockedPackage, bool, int], None] | None = None,
@@ -224,6 +232,7 @@ class PreparedArchives:
         from envlock.create import cache, linkplan
 
         self.preloaded = preload(packages, root, platform)
+        self.scan = start_modified_scan(packages, cache.pkgs_dir(root))
         self._pending: Future | None = None
         trusted: dict[int, CachedArchive] = {}
         try:
@@ -263,6 +272,9 @@ class PreparedArchives:
     def close(self) -> None:
         if self.preloaded is not None:
             self.preloaded.close()
+        if self.scan is not None and self.scan.returncode is None:  # link_packages never took it (an error came first)
+            self.scan.kill()
+            self.scan.communicate()
 
     def __enter__(self) -> PreparedArchives:
         return self
@@ -272,15 +284,14 @@ class PreparedArchives:
 
 
 def link_packages(
-    archives: Sequence[CachedArchive], staging: Path, final_prefix: Path, pkgs_cache: Path, platform: str,
+    prepared: PreparedArchives, staging: Path, final_prefix: Path, pkgs_cache: Path, platform: str,
     on_linked: Callable[[str], None] | None = None, on_evicted: Callable[[list[str]], None] | None = None,
-    preloaded=None,  # noqa: ANN001 - fastlink.Preload from preload()
-    verify: Callable[[CachedArchive], CachedArchive] = lambda a: a,
 ) -> str:
     """Warm cache: packages rattler already extracted and validated are linked by ``fastlink``,
     the rest (noarch: python, binary placeholders, ...) by ``rattler.install`` first, into the
     same staging prefix.  Cold cache, or any surprise in the fast path: rattler links everything.
     Returns who linked: "fast", "fast+rattler" or "rattler"."""
+    archives, verify = prepared.archives, prepared.verified
     linker = "rattler"
     to_fix: list[CachedArchive] = []
 
@@ -307,7 +318,8 @@ def link_packages(
 
         if os.environ.get(LINKER_ENV) == "rattler":
             return False
-        plan = fastlink.plan(archives, pkgs_cache, platform, staging, lambda a: _rattler_has(a, pkgs_cache), preloaded)
+        plan = fastlink.plan(archives, pkgs_cache, platform, staging, lambda a: _rattler_has(a, pkgs_cache),
+                             prepared.preloaded)
         if plan is None:
             return False
         try:
@@ -322,12 +334,11 @@ def link_packages(
         return True
 
     try:
-        scan = start_modified_scan(archives, pkgs_cache)
         try:
             if not fast():
                 rattler_install(archives)
         finally:
-            modified = finish_modified_scan(scan, archives, pkgs_cache)
+            modified = finish_modified_scan(prepared.scan, archives, pkgs_cache)
         if modified:  # rare: link again, those packages freshly extracted from the verified archives
             names = evict(modified, pkgs_cache)
             if on_evicted:
