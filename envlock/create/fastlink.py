@@ -200,12 +200,15 @@ META_THREADS = 8  # readers of the per-package metadata (I/O-bound on a cold pag
 CHUNK = 512  # paths per work item: a TensorFlow-sized package is spread over all threads
 
 
-def _mkdirs(paths: Sequence[str], staging: str) -> None:
-    """The directories of ``paths``, parents first; another thread may be making the same ones."""
+def _mkdirs(paths: Sequence[str], staging: str, made: set[str]) -> None:
+    """The directories of ``paths``, parents first.  ``made`` (shared by the link threads) holds
+    the ones already there, with all their parents: without it every work item tried ``lib``,
+    ``lib/python3.X``, ... again (an EEXIST and two stats each).  Two threads may still race
+    for one directory; the loser sees EEXIST."""
     dirs: set[str] = set()
     for p in paths:
         d = p.rpartition("/")[0]
-        while d and d not in dirs:
+        while d and d not in dirs and d not in made:
             dirs.add(d)
             d = d.rpartition("/")[0]
     for d in sorted(dirs, key=lambda d: d.count("/")):
@@ -215,12 +218,13 @@ def _mkdirs(paths: Sequence[str], staging: str) -> None:
         except FileExistsError:
             if os.path.islink(full) or not os.path.isdir(full):
                 raise Fallback(f"{d} exists and is not a directory (clobbering)") from None
+        made.add(d)
 
 
-def _link_hard(pkg: FastPackage, paths: Sequence[str], staging: str) -> None:
+def _link_hard(pkg: FastPackage, paths: Sequence[str], staging: str, made: set[str]) -> None:
     """Hard-link some paths of one package (their directories made here, in the worker: on a VM
     disk ``mkdir`` costs as much as the links)."""
-    _mkdirs(paths, staging)
+    _mkdirs(paths, staging, made)
     src_base = str(pkg.entry) + os.sep
     dst_base = staging + os.sep
     link_ = os.link
@@ -228,10 +232,10 @@ def _link_hard(pkg: FastPackage, paths: Sequence[str], staging: str) -> None:
         link_(src_base + rel, dst_base + rel)
 
 
-def _link_other(pkg: FastPackage, staging: str, prefix: str) -> list[dict]:
+def _link_other(pkg: FastPackage, staging: str, prefix: str, made: set[str]) -> list[dict]:
     """The package's symlinks and text-placeholder copies; the copies' record entries."""
     plan = pkg.plan
-    _mkdirs([*(s[0] for s in plan.soft), *(t["_path"] for t in plan.text)], staging)
+    _mkdirs([*(s[0] for s in plan.soft), *(t["_path"] for t in plan.text)], staging, made)
     dst_base = staging + os.sep
     for rel, target in plan.soft:
         os.symlink(target, dst_base + rel)
@@ -264,11 +268,12 @@ def link(pkgs: Sequence[FastPackage], staging: Path, final_prefix: Path,
     # big packages first, so the last work items are small ones
     order = sorted(pkgs, key=lambda f: -len(f.plan.hard))
     base, prefix = str(staging), str(final_prefix)
+    made: set[str] = set()
     pool = ThreadPoolExecutor(max_workers=max(1, jobs))
     try:
-        futures = [([pool.submit(_link_hard, pkg, pkg.plan.hard[i:i + CHUNK], base)
+        futures = [([pool.submit(_link_hard, pkg, pkg.plan.hard[i:i + CHUNK], base, made)
                      for i in range(0, len(pkg.plan.hard), CHUNK)],
-                    pool.submit(_link_other, pkg, base, prefix) if pkg.plan.soft or pkg.plan.text else None)
+                    pool.submit(_link_other, pkg, base, prefix, made) if pkg.plan.soft or pkg.plan.text else None)
                    for pkg in order]
         for pkg, (chunks, other) in zip(order, futures, strict=True):
             for fut in chunks:
