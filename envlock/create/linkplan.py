@@ -25,8 +25,8 @@ from json.encoder import encode_basestring  # type: ignore[attr-defined]  # C-ac
 from pathlib import Path
 
 PLAN_VERSION = 3
-SLOT = "\0"  # marks where a prefix-dependent entry goes; JSON text never holds a raw NUL
-SECTION = "\x1e"  # between the two rendered texts; never raw in JSON text either
+SLOT = b"\0"  # marks where a prefix-dependent entry goes; JSON text never holds a raw NUL
+SECTION = b"\x1e"  # between the two rendered texts; never raw in JSON text either
 
 _KNOWN_KEYS = {"_path", "path_type", "sha256", "size_in_bytes", "file_mode", "prefix_placeholder"}
 # the key order of rattler's PathsEntry in conda-meta (serde field order)
@@ -43,23 +43,24 @@ class LinkPlan:
     hard: list[str]  # plain hard links
     soft: list[list[str]]  # [path, target]: symlinks recreated with the same target
     text: list[dict]  # paths.json entries of text-placeholder files (copied with the prefix written in)
-    files: str | None = None  # the record's "files" array body, rendered (None: not read yet)
-    paths: list[str] | None = None  # its "paths" array body, split at the text files' entries (SLOT)
+    files: bytes | None = None  # the record's "files" array body, rendered UTF-8 (None: not read yet)
+    paths: list[bytes] | None = None  # its "paths" array body, split at the text files' entries (SLOT)
     source: tuple[Path, int] | None = None  # where the texts are: plan file and offset
 
     @property
     def all_paths(self) -> list[str]:
         return [*self.hard, *(s[0] for s in self.soft), *(t["_path"] for t in self.text)]
 
-    def rendered(self) -> tuple[str, list[str]]:
-        """The rendered ``files`` and ``paths`` texts, read from the plan file on first use."""
+    def rendered(self) -> tuple[bytes, list[bytes]]:
+        """The rendered ``files`` and ``paths`` texts (UTF-8, never decoded here: they are only
+        copied into records), read from the plan file on first use."""
         if self.files is None or self.paths is None:
             try:
                 assert self.source is not None
-                with open(self.source[0], encoding="utf-8") as f:
+                with open(self.source[0], "rb") as f:
                     f.seek(self.source[1])
                     files, sep, paths = f.read().partition(SECTION)
-            except (OSError, ValueError, AssertionError) as exc:
+            except (OSError, AssertionError) as exc:
                 raise PlanUnreadable(str(exc)) from None
             segments = paths.split(SLOT)
             if not sep or len(segments) != len(self.text) + 1:
@@ -121,12 +122,12 @@ def derive(entry: Path, record: dict, entries: list[dict]) -> LinkPlan:
             rendered.append(render_entry({**e, "sha256_in_prefix": hashlib.sha256(raw).hexdigest(), "size_in_bytes": len(raw)}))
         elif "prefix_placeholder" in e:
             text.append(e)
-            rendered.append(SLOT)
+            rendered.append("\0")
         else:
             hard.append(rel)
             rendered.append(render_entry(e))
     files = ",\n".join("    " + encode_basestring(e["_path"]) for e in sorted(entries, key=lambda e: e["_path"].split("/")))
-    return LinkPlan(record, hard, soft, text, files, ",\n".join(rendered).split(SLOT))
+    return LinkPlan(record, hard, soft, text, files.encode(), [seg.encode() for seg in ",\n".join(rendered).split("\0")])
 
 
 def load(index_json: Path) -> LinkPlan | bool | None:
@@ -153,7 +154,7 @@ def load(index_json: Path) -> LinkPlan | bool | None:
 def save(index_json: Path, plan: LinkPlan | None) -> None:
     """Cache ``plan`` (None: not handled); best effort, written whole or not at all."""
     doc: dict = {"version": PLAN_VERSION, "handled": plan is not None}
-    text = ""
+    text = b""
     if plan is not None:
         files, paths = plan.rendered()
         doc.update(record=plan.record, hard=plan.hard, soft=plan.soft, text=plan.text)
@@ -161,19 +162,18 @@ def save(index_json: Path, plan: LinkPlan | None) -> None:
     path = plan_path(index_json)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
-        tmp.write_text(json.dumps(doc, ensure_ascii=False) + "\n" + text, encoding="utf-8")
+        tmp.write_bytes((json.dumps(doc, ensure_ascii=False) + "\n").encode() + text)
         os.replace(tmp, path)
     except OSError:
         tmp.unlink(missing_ok=True)
 
 
-def render_paths(plan: LinkPlan, text_entries: list[dict]) -> str:
-    """The record's "paths" array body with the text files' entries (in ``plan.text`` order) in place."""
+def render_paths(plan: LinkPlan, text_entries: list[dict]) -> list[bytes]:
+    """The record's "paths" array body, in pieces, with the text files' entries (in ``plan.text``
+    order) in place."""
     _files, paths = plan.rendered()
-    if not text_entries:
-        return paths[0]
     out = [paths[0]]
     for e, seg in zip(text_entries, paths[1:], strict=True):
-        out.append(render_entry(e))
+        out.append(render_entry(e).encode())
         out.append(seg)
-    return "".join(out)
+    return out
