@@ -91,6 +91,8 @@ def test_unreadable_link_plans_are_worked_out_again(project: Path, cache: Path) 
     want_tree, want_meta = tree(prefix), records(prefix)
     plans = sorted(p for p in cache.glob("archives/*/*.linkplan") if json.loads(p.read_text().partition("\n")[0])["handled"])
     assert plans
+    [plan_set] = cache.glob("archives/.plansets/*.json")  # the headers of all of them, in one file
+    plan_set.unlink()  # first the plan files on their own
     plans[0].write_text("{not json")
     plans[1].write_text(json.dumps({"version": 999}))
     if len(plans) > 2:
@@ -99,12 +101,38 @@ def test_unreadable_link_plans_are_worked_out_again(project: Path, cache: Path) 
     assert create(project, cache)["linker"] == "fast+rattler"
     assert tree(prefix) == want_tree and records(prefix) == want_meta
     assert json.loads(plans[0].read_text().partition("\n")[0])["version"] == 3  # rewritten
+    assert plan_set.exists()  # and the set with them
     # a sound header with its rendered texts cut off is found when the record is written:
     # rattler links this prefix, the plan is dropped and worked out again next time
     plans[0].write_text(plans[0].read_text().partition("\n")[0] + "\n")
+    plan_set.unlink()
     shutil.rmtree(prefix)
     assert create(project, cache)["linker"] == "rattler"
     assert tree(prefix) == want_tree and records(prefix) == want_meta
+    shutil.rmtree(prefix)
+    assert create(project, cache)["linker"] == "fast+rattler"
+    assert tree(prefix) == want_tree and records(prefix) == want_meta
+    # a plan file changed under its set (here: worked out again with another header length)
+    # no longer fits the set's offsets: rattler links, and the set goes with the plan
+    assert plan_set.exists()
+    header, _, texts = plans[0].read_text().partition("\n")
+    plans[0].write_text(json.dumps(json.loads(header), indent=1).replace("\n", "") + "\n" + texts)
+    shutil.rmtree(prefix)
+    assert create(project, cache)["linker"] == "rattler"
+    assert tree(prefix) == want_tree and records(prefix) == want_meta
+    assert not plan_set.exists() and not plans[0].exists()
+    # an unreadable set is ignored and written again
+    for _ in range(2):
+        shutil.rmtree(prefix)
+        assert create(project, cache)["linker"] == "fast+rattler"
+    plan_set.write_text("{not json")
+    shutil.rmtree(prefix)
+    assert create(project, cache)["linker"] == "fast+rattler"
+    assert tree(prefix) == want_tree and records(prefix) == want_meta
+    assert json.loads(plan_set.read_text())["version"] == 3
+    # with a set, the plan files' headers are not read at all (one file read, not one per package)
+    header, _, texts = plans[1].read_text().partition("\n")
+    plans[1].write_text("{" + " " * (len(header) - 2) + "}\n" + texts)
     shutil.rmtree(prefix)
     assert create(project, cache)["linker"] == "fast+rattler"
     assert tree(prefix) == want_tree and records(prefix) == want_meta

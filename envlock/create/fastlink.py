@@ -60,14 +60,13 @@ def _read_json(path: Path) -> dict | None:
     return doc if isinstance(doc, dict) else None
 
 
-def _link_plan(index_json: Path, entry: Path) -> LinkPlan | None:
-    """The package's cached plan, derived (and cached) from its extraction on first use; None
-    for a package left to rattler (cached as such too, so its files are not read again)."""
+def _link_plan(index_json: Path, entry: Path) -> LinkPlan | bool | None:
+    """The package's cached plan, derived (and cached) from its extraction on first use; False
+    for a package left to rattler (cached as such too, so its files are not read again); None:
+    not known yet (the next create, after rattler wrote its files, tries again)."""
     cached = linkplan.load(index_json)
-    if cached is not False and cached is not None:
+    if cached is not None:
         return cached
-    if cached is False:
-        return None
     record = _read_json(index_json)  # rattler's own serialization of the package's record
     paths_json = entry / "info" / "paths.json"
     if record is None or not paths_json.is_file():
@@ -78,17 +77,11 @@ def _link_plan(index_json: Path, entry: Path) -> LinkPlan | None:
     except OSError:  # a symlink gone from the extraction: let rattler validate it
         return None
     linkplan.save(index_json, plan)
-    return plan
+    return False if plan is None else plan
 
 
 def _entry(pkgs_cache: Path, pkg: LockedPackage) -> Path:
     return pkgs_cache / f"{pkg.name}-{pkg.version}-{pkg.build}"
-
-
-def _plan_of(pkg: LockedPackage, index_json: Path, pkgs_cache: Path) -> LinkPlan | None:
-    if "://" not in pkg.channel:
-        return None  # rattler wants a channel URL in the record; let it say so
-    return _link_plan(index_json, _entry(pkgs_cache, pkg))
 
 
 def _assemble(item: CachedArchive, entry: Path, plan: LinkPlan) -> FastPackage:
@@ -106,17 +99,37 @@ def _assemble(item: CachedArchive, entry: Path, plan: LinkPlan) -> FastPackage:
 
 
 class Preload:
-    """What ``plan`` reads of each package (is it extracted? its link plan: a few small files
-    per package), read from a few threads while the archives are still being checked."""
+    """What ``plan`` reads of each package (is it extracted? its link plan: from the packages'
+    plan set, ``set_file``, else a few small files per package), read from a few threads while
+    the archives are still being checked."""
 
     def __init__(self, packages: Sequence[LockedPackage], index_json_of: Callable[[LockedPackage], Path],
-                 pkgs_cache: Path, is_extracted: Callable[[LockedPackage], bool]) -> None:
+                 pkgs_cache: Path, is_extracted: Callable[[LockedPackage], bool], set_file: Path | None = None) -> None:
+        self._pool = ThreadPoolExecutor(max_workers=META_THREADS)
+        in_set = self._pool.submit(linkplan.load_set, set_file) if set_file else None
+        self._set_file, self._count = set_file, len(packages)
+        self._settled: dict[str, dict | None] = {}  # sha256 -> what a new plan set would keep
+        self._missed = False  # some plan did not come from the set: write one
+
         def one(pkg: LockedPackage) -> LinkPlan | None | bool:
             if not is_extracted(pkg):
                 return False
-            return _plan_of(pkg, index_json_of(pkg), pkgs_cache)
+            if "://" not in pkg.channel:
+                self._settled[pkg.sha256] = None
+                return None  # rattler wants a channel URL in the record; let it say so
+            index_json = index_json_of(pkg)
+            entries = in_set.result() if in_set else None
+            got = None
+            if entries is not None and set_file is not None:
+                got = linkplan.from_set(entries.get(pkg.sha256), linkplan.plan_path(index_json), set_file)
+            if got is None:
+                self._missed = True
+                got = _link_plan(index_json, _entry(pkgs_cache, pkg))
+                self._settled[pkg.sha256] = None if got is None else linkplan.set_entry(got)
+            else:
+                self._settled[pkg.sha256] = entries[pkg.sha256]  # type: ignore[index]
+            return None if got is False else got
 
-        self._pool = ThreadPoolExecutor(max_workers=META_THREADS)
         self._futures = {id(pkg): self._pool.submit(one, pkg) for pkg in packages}
 
     def get(self, pkg: LockedPackage) -> LinkPlan | None | bool:
@@ -129,6 +142,14 @@ class Preload:
 
     def has(self, pkg: LockedPackage) -> bool:
         return id(pkg) in self._futures
+
+    def save_set(self) -> None:
+        """After a fast link (every plan's texts read and found sound): write the packages' plan
+        set, if some plan did not come from it and every plan is settled (the next warm create
+        then opens one file, not ~150)."""
+        settled = self._settled
+        if self._set_file and self._missed and len(settled) == self._count and all(settled.values()):
+            linkplan.save_set(self._set_file, settled)  # type: ignore[arg-type]
 
     def close(self) -> None:
         self._pool.shutdown(wait=True, cancel_futures=True)
@@ -285,6 +306,8 @@ def link(pkgs: Sequence[FastPackage], staging: Path, final_prefix: Path,
         for pkg in pkgs:  # worked out again by the next create
             if pkg.plan.source is not None and pkg.plan.files is None:
                 pkg.plan.source[0].unlink(missing_ok=True)
+                if pkg.plan.plan_set is not None:
+                    pkg.plan.plan_set.unlink(missing_ok=True)
         raise Fallback(f"a cached link plan is unreadable ({exc})") from None
     except OSError as exc:
         if exc.errno in (errno.EEXIST, errno.EXDEV, errno.EPERM, errno.ENOTDIR, errno.EMLINK, errno.ENOENT):

@@ -204,10 +204,13 @@ def preload(packages: Sequence[LockedPackage], root: Path, platform: str):  # no
 
     if not sys.platform.startswith("linux") or platform != host_platform() or os.environ.get(LINKER_ENV) == "rattler":
         return None
+    from envlock.create import linkplan
+
     pkgs_cache = cache.pkgs_dir(root)
     hashed = [p for p in packages if p.sha256 or p.md5]
+    plan_set = linkplan.set_path(root / "archives", [p.sha256 for p in hashed]) if all(p.sha256 for p in hashed) else None
     return fastlink.Preload(hashed, lambda p: cache.index_path(root, p), pkgs_cache,
-                            lambda p: rattler_has_package(p, pkgs_cache, check_info=False))
+                            lambda p: rattler_has_package(p, pkgs_cache, check_info=False), plan_set)
 
 
 class PreparedArchives:
@@ -326,6 +329,8 @@ def link_packages(
             if plan.slow:
                 rattler_install(plan.slow)
             fastlink.link(plan.fast, staging, final_prefix, on_linked)
+            if prepared.preloaded is not None:
+                prepared.preloaded.save_set()
         except fastlink.Fallback:
             _empty(staging)
             to_fix.clear()

@@ -46,6 +46,8 @@ class LinkPlan:
     files: bytes | None = None  # the record's "files" array body, rendered UTF-8 (None: not read yet)
     paths: list[bytes] | None = None  # its "paths" array body, split at the text files' entries (SLOT)
     source: tuple[Path, int] | None = None  # where the texts are: plan file and offset
+    source_size: int | None = None  # the plan file's size when the header was read (a set checks it)
+    plan_set: Path | None = None  # the plan set this header came from (removed with unreadable texts)
 
     @property
     def all_paths(self) -> list[str]:
@@ -58,7 +60,11 @@ class LinkPlan:
             try:
                 assert self.source is not None
                 with open(self.source[0], "rb") as f:
-                    f.seek(self.source[1])
+                    f.seek(self.source[1] - 1)
+                    # the header this plan came from ends right there, and the file is the one it
+                    # was read from (a plan file worked out again by a newer rattler differs in size)
+                    if f.read(1) != b"\n" or self.source_size not in (None, os.fstat(f.fileno()).st_size):
+                        raise PlanUnreadable(f"{self.source[0]}: not the file this plan's header came from")
                     files, sep, paths = f.read().partition(SECTION)
             except (OSError, AssertionError) as exc:
                 raise PlanUnreadable(str(exc)) from None
@@ -138,12 +144,13 @@ def load(index_json: Path) -> LinkPlan | bool | None:
         with open(path, "rb") as f:
             header = f.readline()
             offset = f.tell()
+            size = os.fstat(f.fileno()).st_size
         doc = json.loads(header)
         if doc.get("version") != PLAN_VERSION:
             return None
         if not doc["handled"]:
             return False
-        plan = LinkPlan(doc["record"], doc["hard"], doc["soft"], doc["text"], source=(path, offset))
+        plan = LinkPlan(doc["record"], doc["hard"], doc["soft"], doc["text"], source=(path, offset), source_size=size)
     except (OSError, ValueError, KeyError, TypeError, AttributeError):
         return None
     ok = (isinstance(plan.record, dict) and isinstance(plan.hard, list) and isinstance(plan.soft, list)
@@ -152,7 +159,8 @@ def load(index_json: Path) -> LinkPlan | bool | None:
 
 
 def save(index_json: Path, plan: LinkPlan | None) -> None:
-    """Cache ``plan`` (None: not handled); best effort, written whole or not at all."""
+    """Cache ``plan`` (None: not handled); best effort, written whole or not at all.  On success
+    ``plan`` learns where its texts now are (so a plan set can point there)."""
     doc: dict = {"version": PLAN_VERSION, "handled": plan is not None}
     text = b""
     if plan is not None:
@@ -162,8 +170,11 @@ def save(index_json: Path, plan: LinkPlan | None) -> None:
     path = plan_path(index_json)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
-        tmp.write_bytes((json.dumps(doc, ensure_ascii=False) + "\n").encode() + text)
+        header = (json.dumps(doc, ensure_ascii=False) + "\n").encode()
+        tmp.write_bytes(header + text)
         os.replace(tmp, path)
+        if plan is not None:
+            plan.source, plan.source_size = (path, len(header)), len(header) + len(text)
     except OSError:
         tmp.unlink(missing_ok=True)
 
@@ -177,3 +188,73 @@ def render_paths(plan: LinkPlan, text_entries: list[dict]) -> list[bytes]:
         out.append(render_entry(e).encode())
         out.append(seg)
     return out
+
+
+# --- plan sets --------------------------------------------------------------------------------
+# A warm create opened every package's plan file (and its directory) before linking could start:
+# ~300 reads of a cold disk, ~30 ms.  A plan set holds the headers of the plans of one list of
+# packages (one lock's platform) in one file; the texts stay in the packages' plan files, which
+# are checked when read (``LinkPlan.rendered``).  Keyed by the packages' sha256s: as content-
+# addressed as the plans themselves.
+
+def set_path(archives_dir: Path, sha256s: list[str]) -> Path:
+    from envlock.digests import sha256
+
+    key = sha256(f"plan-set {PLAN_VERSION}\n{chr(10).join(sorted(sha256s))}".encode()).hexdigest()
+    return archives_dir / ".plansets" / f"{key}.json"
+
+
+def set_entry(plan: LinkPlan | bool) -> dict | None:
+    """What a set keeps of a package's plan (False: not handled here); None: nothing settled
+    (a plan whose file was not written)."""
+    if plan is False:
+        return {"handled": False}
+    if not isinstance(plan, LinkPlan) or plan.source is None or plan.source_size is None:
+        return None
+    return {"handled": True, "record": plan.record, "hard": plan.hard, "soft": plan.soft, "text": plan.text,
+            "offset": plan.source[1], "size": plan.source_size}
+
+
+def load_set(path: Path) -> dict[str, dict] | None:
+    """sha256 -> set entry; None: no (usable) set."""
+    try:
+        doc = json.loads(path.read_bytes())
+    except (OSError, ValueError):
+        return None
+    if not isinstance(doc, dict) or doc.get("version") != PLAN_VERSION or not isinstance(doc.get("plans"), dict):
+        return None
+    return doc["plans"]
+
+
+def from_set(entry: object, plan_file: Path, set_file: Path) -> LinkPlan | bool | None:
+    """Like ``load``, from a set entry whose texts are in ``plan_file``."""
+    if not isinstance(entry, dict):
+        return None
+    if entry.get("handled") is False:
+        return False
+    record, hard, soft, text = entry.get("record"), entry.get("hard"), entry.get("soft"), entry.get("text")
+    offset, size = entry.get("offset"), entry.get("size")
+    if not (isinstance(record, dict) and isinstance(hard, list) and isinstance(soft, list) and isinstance(text, list)
+            and isinstance(offset, int) and isinstance(size, int) and 0 < offset <= size):
+        return None
+    return LinkPlan(record, hard, soft, text, source=(plan_file, offset), source_size=size, plan_set=set_file)
+
+
+SET_MAX_AGE_S = 30 * 86400  # sets not written for this long are pruned when a new one is written
+
+
+def save_set(path: Path, entries: dict[str, dict]) -> None:
+    """Best effort, written whole or not at all.  Old sets (locks long replaced) are pruned:
+    one that is still used is merely written again by the next create."""
+    import time
+
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        path.parent.mkdir(exist_ok=True)
+        for old in os.scandir(path.parent):
+            if old.stat().st_mtime < time.time() - SET_MAX_AGE_S:
+                Path(old.path).unlink(missing_ok=True)
+        tmp.write_text(json.dumps({"version": PLAN_VERSION, "plans": entries}, ensure_ascii=False), encoding="utf-8")
+        os.replace(tmp, path)
+    except OSError:
+        tmp.unlink(missing_ok=True)
