@@ -206,7 +206,8 @@ def create_environment(
                 progress.info(f"package cache: extracted copies of {', '.join(sorted(names))} were modified "
                               "(an in-place edit through a hard link?); extracting them again from the verified archives")
 
-            from envlock.create.link import PreparedArchives, link_packages
+            from envlock.create.link import link_packages
+            from envlock.create.prepare import PreparedArchives
 
             # archive checks that linking need not wait for run in the background (counted, not shown)
             with PreparedArchives(root, conda_pkgs, plat, jobs=jobs, on_done=fetched, on_checked=counted) as prepared:

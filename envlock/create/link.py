@@ -9,15 +9,13 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
 from collections.abc import Callable, Sequence
-from concurrent.futures import Future
 from pathlib import Path
 
 from envlock.create.cache import CachedArchive, expected_hash
+from envlock.create.pkgs_cache import evict, finish_modified_scan, rattler_has_package
+from envlock.create.prepare import LINKER_ENV, PreparedArchives
 from envlock.errors import EnvlockError
-from envlock.lockfile import LockedPackage
 
 
 async def _record_fields(item: CachedArchive) -> dict:
@@ -68,108 +66,9 @@ async def _index_record(item: CachedArchive, pkgs_cache: Path):  # noqa: ANN202 
     # rattler never re-reads an archive whose extracted copy it holds (same sha256): then the record
     # can carry the lock's URL.  Otherwise it must read our verified copy (rattler does not check
     # the sha256 of file:// archives), and conda-meta gets the lock's URL after linking.
-    cached = _rattler_has(item, pkgs_cache)
+    cached = rattler_has_package(item.package, pkgs_cache)
     url = pkg.url if cached else item.path.as_uri()
     return rattler.RepoDataRecord(record, pkg.filename, url, pkg.channel or ""), cached
-
-
-def _package_entry(pkgs_cache: Path, pkg: LockedPackage) -> Path:
-    return pkgs_cache / f"{pkg.name}-{pkg.version}-{pkg.build}"
-
-
-def _entry(pkgs_cache: Path, item: CachedArchive) -> Path:
-    return _package_entry(pkgs_cache, item.package)
-
-
-def _extracted_ns(entry: Path) -> int | None:
-    try:
-        return entry.with_name(entry.name + ".lock").stat().st_mtime_ns
-    except OSError:
-        return None
-
-
-def start_modified_scan(packages: Sequence[LockedPackage], pkgs_cache: Path) -> subprocess.Popen | None:
-    """Look, with one ``find`` running alongside the linking, for files of extracted packages
-    written after their extraction (extraction keeps the archives' old mtimes, so an in-place
-    edit through a hard link in some environment stands out).  ``envlock check``'s size+mtime
-    fast path relies on the linked copies having been clean."""
-    if not sys.platform.startswith("linux"):
-        return None
-    entries = [(e, t) for p in packages if (t := _extracted_ns(e := _package_entry(pkgs_cache, p))) is not None]
-    if not entries:
-        return None
-    oldest = min(t for _e, t in entries) // 1_000_000_000
-    cmd = ["find", *(str(e) for e, _t in entries), "-type", "f", "-newermt", f"@{oldest}", "-print0"]
-    try:
-        return subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
-    except FileNotFoundError:  # no find(1): the scan is skipped, as on other systems
-        return None
-
-
-def finish_modified_scan(proc: subprocess.Popen | None, archives: Sequence[CachedArchive],
-                         pkgs_cache: Path) -> list[CachedArchive]:
-    if proc is None:
-        return []
-    out, _ = proc.communicate()
-    by_entry = {_entry(pkgs_cache, a).name: a for a in archives}
-    found: dict[str, CachedArchive] = {}
-    base = str(pkgs_cache) + os.sep
-    for raw in out.split(b"\0"):
-        path = os.fsdecode(raw)
-        if not path.startswith(base):
-            continue
-        name, _, rel = path[len(base):].partition(os.sep)
-        item = by_entry.get(name)
-        if item is None or name in found or rel.startswith("info" + os.sep):
-            continue  # info/ (rattler's own records) is never linked into environments
-        extracted = _extracted_ns(pkgs_cache / name)
-        try:
-            if extracted is None or os.lstat(path).st_mtime_ns > extracted:
-                found[name] = item
-        except OSError:
-            continue
-    return list(found.values())
-
-
-def evict(items: Sequence[CachedArchive], pkgs_cache: Path) -> list[str]:
-    """Move extracted packages out of rattler's cache so they are extracted again from the
-    verified archives (a rename: a concurrent create still linking from them fails cleanly)."""
-    import shutil
-
-    graveyard = pkgs_cache / ".evicted"
-    names = []
-    for item in items:
-        entry = _entry(pkgs_cache, item)
-        graveyard.mkdir(exist_ok=True)
-        try:
-            os.rename(entry, graveyard / f"{entry.name}-{os.getpid()}-{id(item)}")
-        except OSError:
-            continue
-        entry.with_name(entry.name + ".lock").unlink(missing_ok=True)
-        names.append(item.package.name)
-    shutil.rmtree(graveyard, ignore_errors=True)
-    return names
-
-
-def _rattler_has(item: CachedArchive, pkgs_cache: Path) -> bool:
-    return rattler_has_package(item.package, pkgs_cache)
-
-
-def rattler_has_package(pkg: LockedPackage, pkgs_cache: Path, *, check_info: bool = True) -> bool:
-    """py-rattler's cache entry ``<name>-<version>-<build>`` is valid for this sha256
-    (its ``.lock`` file is an 8-byte revision followed by the 32-byte sha256).  ``check_info``
-    False: its ``info/`` is not looked at (the fast linker, once a link plan is cached, reads
-    nothing there: a payload file gone fails its link, and rattler then checks the entry)."""
-    if not pkg.sha256:
-        return False
-    stem = _package_entry(pkgs_cache, pkg)
-    try:
-        with open(stem.with_name(stem.name + ".lock"), "rb") as f:
-            head = f.read(40)
-    except OSError:
-        return False
-    return (len(head) == 40 and head[8:] == bytes.fromhex(pkg.sha256)
-            and (not check_info or (stem / "info" / "index.json").is_file()))
 
 
 class _Reporter:
@@ -192,98 +91,6 @@ class _Reporter:
                     on_linked(self.names.get(index, "?"))
 
         return Reporter()
-
-
-LINKER_ENV = "ENVLOCK_LINKER"  # "rattler": never the fast path (tests compare the two)
-
-
-def preload(packages: Sequence[LockedPackage], root: Path, platform: str):  # noqa: ANN201 - fastlink.Preload | None
-    """Start reading what the fast linker needs of each package while ``cache.fetch_all`` checks
-    the archives (``link_packages(..., preloaded=)``); None where the fast linker cannot run."""
-    from envlock.create import cache, fastlink, host_platform
-
-    if not sys.platform.startswith("linux") or platform != host_platform() or os.environ.get(LINKER_ENV) == "rattler":
-        return None
-    from envlock.create import linkplan
-
-    pkgs_cache = cache.pkgs_dir(root)
-    hashed = [p for p in packages if p.sha256 or p.md5]
-    plan_set = linkplan.set_path(root / "archives", [p.sha256 for p in hashed]) if all(p.sha256 for p in hashed) else None
-    return fastlink.Preload(hashed, lambda p: cache.index_path(root, p), pkgs_cache,
-                            lambda p: rattler_has_package(p, pkgs_cache, check_info=False), plan_set)
-
-
-class PreparedArchives:
-    """The archives to link (``archives``, in the packages' order), gathered with as little
-    waiting as possible, and what ``link_packages`` needs of them (``preloaded``, ``verified``).
-
-    The fast linker's per-package reads start at once (``preload``).  A package it will link from
-    an extraction that rattler made from an archive with the lock's sha256 (its ``.lock`` says
-    so; the modified-file scan vouches for its files) does not wait for its archive's check: that
-    runs in the background while the linking goes on (``on_checked`` per archive), and the caller
-    calls ``wait_checks`` before swapping the environment in, so a tampered cache still fails the
-    create.  Every other archive is checked (or downloaded) first, by ``cache.fetch_all``
-    (``on_done`` per archive).  The modified-file scan (``scan``) starts here too: on 2 cores
-    the linking is bound by the kernel's CPU, and the scan's share of it runs best while the
-    threads above wait for the disk.  A context manager: leaving it stops the background work."""
-
-    def __init__(self, root: Path, packages: Sequence[LockedPackage], platform: str, *, jobs: int,
-                 on_done: Callable[[LockedPackage, bool, int], None] | None = None,
-                 on_checked: Callable[[LockedPackage, bool, int], None] | None = None) -> None:
-        from concurrent.futures import ThreadPoolExecutor
-
-        from envlock.create import cache, linkplan
-
-        self.preloaded = preload(packages, root, platform)
-        self.scan = start_modified_scan(packages, cache.pkgs_dir(root))
-        self._pending: Future | None = None
-        trusted: dict[int, CachedArchive] = {}
-        try:
-            for pkg in packages if self.preloaded is not None else ():
-                got = self.preloaded.get(pkg) if self.preloaded.has(pkg) else False
-                size = got.record.get("size") if isinstance(got, linkplan.LinkPlan) else None
-                if isinstance(size, int) and not isinstance(size, bool):
-                    path = cache.local_archive(pkg.url) or cache.archive_path(root, pkg)
-                    trusted[id(pkg)] = CachedArchive(pkg, path, cache.index_path(root, pkg), False, size, verified=False)
-                    if on_done:
-                        on_done(pkg, False, size)
-            if trusted:
-                pool = ThreadPoolExecutor(max_workers=1)
-                self._pending = pool.submit(cache.fetch_all, root, [p for p in packages if id(p) in trusted],
-                                            jobs=jobs, on_done=on_checked)
-                pool.shutdown(wait=False)
-            fetched = iter(cache.fetch_all(root, [p for p in packages if id(p) not in trusted], jobs=jobs, on_done=on_done))
-        except BaseException:
-            if self._pending is not None:
-                self._pending.cancel()
-            self.close()
-            raise
-        self.archives = [trusted.get(id(p)) or next(fetched) for p in packages]
-
-    def verified(self, item: CachedArchive) -> CachedArchive:
-        """``item`` once its archive's check is done, for when something must read the archive
-        after all; raises what the check found."""
-        if item.verified or self._pending is None:
-            return item
-        return {id(a.package): a for a in self._pending.result()}[id(item.package)]
-
-    def wait_checks(self) -> None:
-        """Raise what a background archive check found (a tampered or missing archive)."""
-        if self._pending is not None:
-            self._pending.result()
-
-    def close(self) -> None:
-        if self.preloaded is not None:
-            self.preloaded.close()
-        if self.scan is not None and self.scan.returncode is None:  # link_packages never took it (an error came first)
-            self.scan.kill()
-            self.scan.communicate()
-
-    def __enter__(self) -> PreparedArchives:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
 
 
 def link_packages(
@@ -321,7 +128,7 @@ def link_packages(
 
         if os.environ.get(LINKER_ENV) == "rattler":
             return False
-        plan = fastlink.plan(archives, pkgs_cache, platform, staging, lambda a: _rattler_has(a, pkgs_cache),
+        plan = fastlink.plan(archives, pkgs_cache, platform, staging, lambda a: rattler_has_package(a.package, pkgs_cache),
                              prepared.preloaded)
         if plan is None:
             return False
