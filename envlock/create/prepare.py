@@ -5,6 +5,7 @@ scan of the package cache (``PreparedArchives``)."""
 from __future__ import annotations
 
 import os
+import subprocess
 import sys
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future
@@ -42,9 +43,10 @@ class PreparedArchives:
     runs in the background while the linking goes on (``on_checked`` per archive), and the caller
     calls ``wait_checks`` before swapping the environment in, so a tampered cache still fails the
     create.  Every other archive is checked (or downloaded) first, by ``cache.fetch_all``
-    (``on_done`` per archive).  The modified-file scan (``scan``) starts here too: on 2 cores
-    the linking is bound by the kernel's CPU, and the scan's share of it runs best while the
-    threads above wait for the disk.  A context manager: leaving it stops the background work."""
+    (``on_done`` per archive).  The modified-file scan (``scan``) starts here too, from its own
+    thread (it stats every extraction's ``.lock`` first): on 2 cores the linking is bound by the
+    kernel's CPU, and the scan's share of it runs best while the threads above wait for the
+    disk.  A context manager: leaving it stops the background work."""
 
     def __init__(self, root: Path, packages: Sequence[LockedPackage], platform: str, *, jobs: int,
                  on_done: Callable[[LockedPackage, bool, int], None] | None = None,
@@ -54,7 +56,9 @@ class PreparedArchives:
         from envlock.create import cache, linkplan
 
         self.preloaded = preload(packages, root, platform)
-        self.scan = start_modified_scan(packages, cache.pkgs_dir(root))
+        scanner = ThreadPoolExecutor(max_workers=1)
+        self._scan = scanner.submit(start_modified_scan, packages, cache.pkgs_dir(root))
+        scanner.shutdown(wait=False)
         self._pending: Future | None = None
         trusted: dict[int, CachedArchive] = {}
         try:
@@ -91,12 +95,21 @@ class PreparedArchives:
         if self._pending is not None:
             self._pending.result()
 
+    @property
+    def scan(self) -> subprocess.Popen | None:
+        """The running modified-file scan (``pkgs_cache.finish_modified_scan`` takes it)."""
+        try:
+            return self._scan.result()
+        except OSError:  # could not be started: as on systems without find(1)
+            return None
+
     def close(self) -> None:
         if self.preloaded is not None:
             self.preloaded.close()
-        if self.scan is not None and self.scan.returncode is None:  # link_packages never took it (an error came first)
-            self.scan.kill()
-            self.scan.communicate()
+        scan = self.scan
+        if scan is not None and scan.returncode is None:  # link_packages never took it (an error came first)
+            scan.kill()
+            scan.communicate()
 
     def __enter__(self) -> PreparedArchives:
         return self
