@@ -83,6 +83,21 @@ def test_fast_linked_prefix_equals_rattler_linked(project: Path, cache: Path) ->
     assert r.returncode == 1 and any(f["kind"] == "modified" for f in json.loads(r.stdout)["files"]), r.stdout
 
 
+def test_a_cold_create_leaves_the_link_plans_for_the_next(project: Path, cache: Path) -> None:
+    """CI saves the package cache once, after the cold run: the link plans and their set must
+    be in it, or every restored run would work them out again."""
+    prefix = env_prefix(project)
+    assert create(project, cache)["linker"] == "rattler"  # cold: rattler extracts and links
+    made = [*cache.glob("archives/*/*.linkplan"), *cache.glob("archives/.plansets/*.json")]
+    assert any(p.parent.name == ".plansets" for p in made) and len(made) > 1
+    before = {p: p.stat().st_mtime_ns for p in made}
+    want_tree, want_meta = tree(prefix), records(prefix)
+    shutil.rmtree(prefix)
+    assert create(project, cache)["linker"] == "fast+rattler"
+    assert tree(prefix) == want_tree and records(prefix) == want_meta
+    assert {p: p.stat().st_mtime_ns for p in made} == before  # used as they were: nothing worked out again
+
+
 def test_unreadable_link_plans_are_worked_out_again(project: Path, cache: Path) -> None:
     prefix = env_prefix(project)
     create(project, cache)
@@ -103,7 +118,7 @@ def test_unreadable_link_plans_are_worked_out_again(project: Path, cache: Path) 
     assert json.loads(plans[0].read_text().partition("\n")[0])["version"] == 3  # rewritten
     assert plan_set.exists()  # and the set with them
     # a sound header with its rendered texts cut off is found when the record is written:
-    # rattler links this prefix, the plan is dropped and worked out again next time
+    # rattler links this prefix, and the plan is dropped and worked out again from its extraction
     plans[0].write_text(plans[0].read_text().partition("\n")[0] + "\n")
     plan_set.unlink()
     shutil.rmtree(prefix)
@@ -113,14 +128,14 @@ def test_unreadable_link_plans_are_worked_out_again(project: Path, cache: Path) 
     assert create(project, cache)["linker"] == "fast+rattler"
     assert tree(prefix) == want_tree and records(prefix) == want_meta
     # a plan file changed under its set (here: worked out again with another header length)
-    # no longer fits the set's offsets: rattler links, and the set goes with the plan
+    # no longer fits the set's offsets: rattler links, and the plan and the set are made anew
     assert plan_set.exists()
     header, _, texts = plans[0].read_text().partition("\n")
     plans[0].write_text(json.dumps(json.loads(header), indent=1).replace("\n", "") + "\n" + texts)
     shutil.rmtree(prefix)
     assert create(project, cache)["linker"] == "rattler"
     assert tree(prefix) == want_tree and records(prefix) == want_meta
-    assert not plan_set.exists() and not plans[0].exists()
+    assert plans[0].read_text().partition("\n")[0] == header and plan_set.exists()
     # an unreadable set is ignored and written again
     for _ in range(2):
         shutil.rmtree(prefix)
@@ -158,6 +173,9 @@ def test_clobbering_falls_back_to_rattler(project: Path, cache: Path, tmp_path: 
     os.makedirs(ptool / os.path.dirname(victim["_path"]), exist_ok=True)
     os.link(pdata / victim["_path"], ptool / victim["_path"])
     (ptool / "info" / "paths.json").write_text(json.dumps(doc))
+    for plan in cache.glob("archives/*/*.linkplan"):  # worked out again, from the edited paths.json
+        plan.unlink()
+    shutil.rmtree(cache / "archives" / ".plansets")
     shutil.rmtree(prefix)
     r = envlock(project, "create", "--profile", "t", "--json", "--no-verify", cache=cache)
     assert r.returncode == 0, r.stderr

@@ -168,6 +168,8 @@ def link_packages(
             + ". A corrupt or truncated archive is the usual cause; the previous environment was left untouched.",
             exit_code=1) from None
     fix_conda_meta_urls(staging, to_fix)
+    if linker == "rattler":
+        prepared.plan_ahead()
     return linker
 
 

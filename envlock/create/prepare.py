@@ -82,6 +82,7 @@ class PreparedArchives:
             self.close()
             raise
         self.archives = [trusted.get(id(p)) or next(fetched) for p in packages]
+        self._root, self._platform = root, platform
 
     def verified(self, item: CachedArchive) -> CachedArchive:
         """``item`` once its archive's check is done, for when something must read the archive
@@ -89,6 +90,22 @@ class PreparedArchives:
         if item.verified or self._pending is None:
             return item
         return {id(a.package): a for a in self._pending.result()}[id(item.package)]
+
+    def plan_ahead(self) -> None:
+        """After rattler extracted and linked every package (a cold create): work out and cache
+        their link plans and plan set now, while the extractions are in the page cache, so the
+        next create of this lock is a fully warm one.  Why now: CI saves a package cache once,
+        after the cold run, and restores it for every later run; plans worked out by a later
+        run would never be saved, and every restore would pay for them again."""
+        ahead = preload([a.package for a in self.archives], self._root, self._platform)
+        if ahead is None:
+            return
+        try:
+            for item in self.archives:
+                ahead.get(item.package)
+            ahead.save_set()
+        finally:
+            ahead.close()
 
     def wait_checks(self) -> None:
         """Raise what a background archive check found (a tampered or missing archive)."""
