@@ -144,9 +144,9 @@ class Preload:
         return id(pkg) in self._futures
 
     def save_set(self) -> None:
-        """After a fast link (every plan's texts read and found sound): write the packages' plan
-        set, if some plan did not come from it and every plan is settled (the next warm create
-        then opens one file, not ~150)."""
+        """Once every plan is known sound (a fast link read all their texts, or they were just
+        worked out): write the packages' plan set, if some plan did not come from it and every
+        plan is settled (the next warm create then opens one file, not ~150)."""
         settled = self._settled
         if self._set_file and self._missed and len(settled) == self._count and all(settled.values()):
             linkplan.save_set(self._set_file, settled)  # type: ignore[arg-type]
