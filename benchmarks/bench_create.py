@@ -15,7 +15,7 @@ with ``envlock lock`` and measures, in one run:
   nepenthe cold/warm    ``nepenthe build`` then ``nepenthe create --lock`` (RATTLER_CACHE_DIR)
 
 Run:  python benchmarks/bench_create.py [--scale 0.1] [--repeat 3] [--workdir DIR] [--keep]
-                                        [--drop-caches] [--settle S] [--envlock-from-here]
+                                        [--drop-caches] [--settle S] [--envlock-from-here] [--warm-only]
 Needs: PyPI reachable once to ``pip install`` this checkout (with its dependencies) and nepenthe
 into two venvs of the work dir, one each, as a user would install them (skip nepenthe with
 --no-nepenthe); GNU tar, zstd and unzip on PATH.  Writes
