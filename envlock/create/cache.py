@@ -251,14 +251,6 @@ def ensure_archive(root: Path, pkg: LockedPackage) -> tuple[Path, bool]:
     return archive, True
 
 
-def verified(root: Path, item: CachedArchive) -> CachedArchive:
-    """``item`` with its archive checked (downloaded if absent), for when it must be read after all."""
-    if item.verified:
-        return item
-    path, downloaded = ensure_archive(root, item.package)
-    return CachedArchive(item.package, path, item.index_json, downloaded, path.stat().st_size)
-
-
 def fetch_all(
     root: Path, packages: Sequence[LockedPackage], *, jobs: int = 8,
     on_done: Callable[[LockedPackage, bool, int], None] | None = None,

@@ -25,6 +25,7 @@ from pathlib import Path
 from envlock.create import linkplan
 from envlock.create.cache import CachedArchive
 from envlock.create.linkplan import LinkPlan
+from envlock.create.pkgs_cache import entry_of
 from envlock.digests import sha256
 from envlock.lockfile import LockedPackage
 
@@ -80,10 +81,6 @@ def _link_plan(index_json: Path, entry: Path) -> LinkPlan | bool | None:
     return False if plan is None else plan
 
 
-def _entry(pkgs_cache: Path, pkg: LockedPackage) -> Path:
-    return pkgs_cache / f"{pkg.name}-{pkg.version}-{pkg.build}"
-
-
 def _assemble(item: CachedArchive, entry: Path, plan: LinkPlan) -> FastPackage:
     pkg = item.package
     # the record rattler builds: PackageRecord.from_index_json(..., size, sha256, md5) of the lock
@@ -124,7 +121,7 @@ class Preload:
                 got = linkplan.from_set(entries.get(pkg.sha256), linkplan.plan_path(index_json), set_file)
             if got is None:
                 self._missed = True
-                got = _link_plan(index_json, _entry(pkgs_cache, pkg))
+                got = _link_plan(index_json, entry_of(pkgs_cache, pkg))
                 self._settled[pkg.sha256] = None if got is None else linkplan.set_entry(got)
             else:
                 self._settled[pkg.sha256] = entries[pkg.sha256]  # type: ignore[index]
@@ -181,7 +178,7 @@ def plan(archives: Sequence[CachedArchive], pkgs_cache: Path, platform: str, sta
             own.close()
     if any(g is False for g in got):
         return None
-    loaded = [g if g is None else _assemble(a, _entry(pkgs_cache, a.package), g) for a, g in zip(archives, got, strict=True)]
+    loaded = [g if g is None else _assemble(a, entry_of(pkgs_cache, a.package), g) for a, g in zip(archives, got, strict=True)]
     fast = [x for x in loaded if isinstance(x, FastPackage)]
     slow = [a for a, x in zip(archives, loaded, strict=True) if x is None]
     if slow:

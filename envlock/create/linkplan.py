@@ -24,6 +24,8 @@ from dataclasses import dataclass
 from json.encoder import encode_basestring  # type: ignore[attr-defined]  # C-accelerated, keeps UTF-8 as is
 from pathlib import Path
 
+from envlock.digests import sha256
+
 PLAN_VERSION = 3
 SLOT = b"\0"  # marks where a prefix-dependent entry goes; JSON text never holds a raw NUL
 SECTION = b"\x1e"  # between the two rendered texts; never raw in JSON text either
@@ -112,27 +114,26 @@ def render_entry(e: dict) -> str:
 
 def derive(entry: Path, record: dict, entries: list[dict]) -> LinkPlan:
     """The plan for an extracted package whose ``paths.json`` entries are all handled."""
-    import hashlib
-
     hard: list[str] = []
     soft: list[list[str]] = []
     text: list[dict] = []
     rendered: list[str] = []
     # record order: rattler sorts paths by component, like a Rust PathBuf
-    for e in sorted(entries, key=lambda e: e["_path"].split("/")):
+    ordered = sorted(entries, key=lambda e: e["_path"].split("/"))
+    for e in ordered:
         rel = e["_path"]
         if e["path_type"] == "softlink":
             target = os.readlink(entry / rel)
             soft.append([rel, target])
             raw = os.fsencode(target)
-            rendered.append(render_entry({**e, "sha256_in_prefix": hashlib.sha256(raw).hexdigest(), "size_in_bytes": len(raw)}))
+            rendered.append(render_entry({**e, "sha256_in_prefix": sha256(raw).hexdigest(), "size_in_bytes": len(raw)}))
         elif "prefix_placeholder" in e:
             text.append(e)
             rendered.append("\0")
         else:
             hard.append(rel)
             rendered.append(render_entry(e))
-    files = ",\n".join("    " + encode_basestring(e["_path"]) for e in sorted(entries, key=lambda e: e["_path"].split("/")))
+    files = ",\n".join("    " + encode_basestring(e["_path"]) for e in ordered)
     return LinkPlan(record, hard, soft, text, files.encode(), [seg.encode() for seg in ",\n".join(rendered).split("\0")])
 
 
@@ -198,8 +199,6 @@ def render_paths(plan: LinkPlan, text_entries: list[dict]) -> list[bytes]:
 # addressed as the plans themselves.
 
 def set_path(archives_dir: Path, sha256s: list[str]) -> Path:
-    from envlock.digests import sha256
-
     key = sha256(f"plan-set {PLAN_VERSION}\n{chr(10).join(sorted(sha256s))}".encode()).hexdigest()
     return archives_dir / ".plansets" / f"{key}.json"
 
@@ -249,10 +248,11 @@ def save_set(path: Path, entries: dict[str, dict]) -> None:
     import time
 
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    cutoff = time.time() - SET_MAX_AGE_S
     try:
         path.parent.mkdir(exist_ok=True)
         for old in os.scandir(path.parent):
-            if old.stat().st_mtime < time.time() - SET_MAX_AGE_S:
+            if old.stat().st_mtime < cutoff:
                 Path(old.path).unlink(missing_ok=True)
         tmp.write_text(json.dumps({"version": PLAN_VERSION, "plans": entries}, ensure_ascii=False), encoding="utf-8")
         os.replace(tmp, path)
