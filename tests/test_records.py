@@ -49,14 +49,14 @@ def test_wrong_records_are_refused(text: str, needle: str) -> None:
 
 def test_fast_path_modules_do_not_import_heavy_modules() -> None:
     """pydantic's import and first model cost ~75 ms per process, more than a no-op create;
-    PyYAML, rich, asyncio and rattler another ~40 ms on a cold disk, and hashlib (OpenSSL),
-    shutil (bz2, lzma) and secrets ~15 ms: none is needed to link.  Run with -S so that what
+    PyYAML, rich, asyncio and rattler another ~40 ms on a cold disk, click ~30 ms, and hashlib
+    (OpenSSL), shutil (bz2, lzma) and secrets ~15 ms: none is needed to link.  Run with -S so that what
     this machine's site-packages .pth files import does not hide what ours do."""
     import site
 
-    heavy = ("pydantic", "yaml", "rich", "asyncio", "rattler", "hashlib", "shutil", "secrets")
+    heavy = ("pydantic", "yaml", "rich", "asyncio", "rattler", "hashlib", "shutil", "secrets", "click")
     code = ("import sys; import envlock.create.core, envlock.create.stamp, envlock.create.cache, envlock.lock_state, "
-            "envlock.cli.create_cmd, envlock.create.link, envlock.create.fastlink, envlock.create.atomic, envlock.lockfile, "
+            "envlock.cli, envlock.cli.fastpath, envlock.cli.create_run, envlock.create.link, envlock.create.fastlink, envlock.create.atomic, envlock.lockfile, "
             f"envlock.profile_lock, envlock.activation; print(sorted(m for m in {heavy!r} if m in sys.modules))")
     path = os.pathsep.join([str(Path(__file__).resolve().parents[1]), *site.getsitepackages()])
     r = subprocess.run([sys.executable, "-S", "-c", code], capture_output=True, text=True, check=True,

@@ -1,53 +1,27 @@
-"""Shared pieces of the command layer: options, error handling, output."""
+"""Shared pieces of the click commands: options; error handling and output come from
+``_support`` (click-free, for the fast path)."""
 
 from __future__ import annotations
 
-import functools
-import json
-import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
 import click
 
-from envlock.errors import EXIT_BAD_INPUT, EnvlockError
-from envlock.project import Project
-
-if TYPE_CHECKING:
-    from rich.console import Console
+from envlock.cli._support import (  # noqa: F401 - re-exported for the command modules
+    LazyConsole,
+    err,
+    fail_usage,
+    fast_exit_requested,
+    handles_errors,
+    open_project,
+    out,
+    print_json,
+    request_fast_exit,
+)
 
 F = TypeVar("F", bound=Callable[..., Any])
-
-
-class LazyConsole:
-    """A rich Console made on first use: importing rich costs ~15 ms, which a no-op
-    ``create --json`` (stdout is plain JSON, stderr silent) never needs to pay."""
-
-    def __init__(self, **options: Any) -> None:
-        self._options = options
-        self._console: Console | None = None
-
-    @property
-    def console(self) -> Console:
-        if self._console is None:
-            from rich.console import Console
-
-            self._console = Console(**self._options)
-        return self._console
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self.console, name)
-
-
-out = LazyConsole(soft_wrap=True)
-err = LazyConsole(stderr=True, soft_wrap=True)
-
-
-def _error_text(message: str) -> Any:
-    from rich.text import Text
-
-    return Text.assemble(("error: ", "bold red"), message)
 
 
 def project_option(f: F) -> F:
@@ -74,45 +48,3 @@ def json_option(f: F) -> F:
     return click.option("--json", "as_json", is_flag=True, help="Print one JSON document for machines.")(f)
 
 
-def handles_errors(f: F) -> F:
-    """Turn EnvlockError into its message and exit code; Ctrl-C into exit 130. No tracebacks."""
-
-    @functools.wraps(f)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return f(*args, **kwargs)
-        except EnvlockError as exc:
-            err.print(_error_text(str(exc)))
-            sys.exit(exc.exit_code)
-        except KeyboardInterrupt:
-            err.print("[bold red]interrupted[/]")
-            sys.exit(130)
-
-    return wrapper  # type: ignore[return-value]
-
-
-_FAST_EXIT = False
-
-
-def request_fast_exit() -> None:
-    """Let ``entry`` end the process with ``os._exit`` after a successful command: only for
-    commands that leave nothing to finalize (no temporary directories, no open files but stdio)."""
-    global _FAST_EXIT
-    _FAST_EXIT = True
-
-
-def fast_exit_requested() -> bool:
-    return _FAST_EXIT
-
-
-def open_project(project_dir: str) -> Project:
-    return Project.at(project_dir)
-
-
-def print_json(data: Any) -> None:
-    sys.stdout.write(json.dumps(data, indent=2, default=str) + "\n")
-
-
-def fail_usage(message: str) -> None:
-    err.print(_error_text(message))
-    sys.exit(EXIT_BAD_INPUT)

@@ -6,17 +6,7 @@ from pathlib import Path
 
 import click
 
-from envlock import records
-from envlock.cli._common import (
-    handles_errors,
-    json_option,
-    open_project,
-    prefix_option,
-    print_json,
-    profile_option,
-    project_option,
-    request_fast_exit,
-)
+from envlock.cli._common import json_option, prefix_option, profile_option, project_option
 
 
 @click.command("create")
@@ -31,32 +21,12 @@ from envlock.cli._common import (
 @click.option("--jobs", type=click.IntRange(1, 64), default=8, show_default=True, help="Parallel downloads.")
 @project_option
 @json_option
-@handles_errors
 def command(name: str, prefix: Path | None, platform: str | None, lock_file: Path | None, frozen: bool, force: bool,
             no_verify: bool, jobs: int, project_dir: str, as_json: bool) -> None:
     """Create (or update) the environment of a profile from its lock: packages come from the
     shared cache (each checked against the lock's sha256), are hard-linked into a staging
     directory and swapped into place; pip wheels are installed by uv with --no-deps and hashes.
     A second run on an unchanged environment is a no-op."""
-    from envlock.create.core import create_environment
-    from envlock.create.progress import make_progress
+    from envlock.cli.create_run import create
 
-    project = open_project(project_dir)
-    progress = make_progress(quiet=as_json)
-    try:
-        result = create_environment(project, name, prefix=prefix, platform=platform, frozen=frozen, force=force,
-                                    verify=not no_verify, progress=progress, jobs=jobs,
-                                    lock_file=lock_file)
-    finally:
-        progress.close()
-    request_fast_exit()
-    if as_json:
-        print_json(records.to_dict(result))
-        return
-    total = result.seconds.get("total", 0.0)
-    # plain lines (no rich markup to render, and rich's import is a tenth of a no-op create)
-    if result.action == "up-to-date":
-        click.echo(f"{result.prefix}: up to date with {result.lock} ({total:.2f} s)")
-    else:
-        click.echo(f"{result.prefix}: {result.action} — {result.conda_packages} conda + {result.pip_packages} pip "
-                   f"packages, {result.downloaded} downloaded ({total:.1f} s)")
+    create(name, prefix, platform, lock_file, frozen, force, no_verify, jobs, project_dir, as_json)
