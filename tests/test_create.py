@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -204,6 +205,32 @@ def test_tampered_package_in_cache(project: Path, cache: Path, http_channels) ->
     r = envlock(project, *create, cache=cache, extra_env=env)
     assert r.returncode == 0, r.stderr
     assert summary(r)["downloaded"] == 1 and summary(r)["action"] == "replaced"
+
+
+def test_restored_cache_is_not_hashed_again(project: Path, cache: Path, http_channels, tmp_path: Path) -> None:
+    """A package cache saved and restored by CI (new inodes, the same sizes and mtimes, as
+    ``tar --posix`` restores them) is trusted as it is: no archive is hashed again (their stamps
+    stay as they were); one changed after the restore still is."""
+    http_lock, env = http_channels
+    create = ("create", "--profile", "t", "--lock", str(http_lock), "--no-verify", "--json")
+    assert envlock(project, *create, cache=cache, extra_env=env).returncode == 0
+    restored = tmp_path / "restored-cache"
+    subprocess.run(f"tar --posix -cf - -C {cache} . | (mkdir {restored} && tar -xf - -C {restored})",
+                   shell=True, check=True)
+    stamps = sorted(restored.rglob("*.stamp.json"))
+    assert stamps and all(p.stat().st_ino != (cache / p.relative_to(restored)).stat().st_ino for p in stamps)
+    before = {p: p.read_bytes() for p in stamps}
+    shutil.rmtree(env_prefix(project))
+    r = envlock(project, *create, cache=restored, extra_env=env)
+    assert r.returncode == 0, r.stderr
+    assert summary(r)["downloaded"] == 0 and summary(r)["linker"].startswith("fast")
+    assert {p: p.read_bytes() for p in stamps} == before  # rewritten only after a rehash
+    [archive] = list(restored.rglob("pdata-2.0-h0_0.tar.bz2"))
+    with open(archive, "ab") as f:
+        f.write(b"evil")
+    shutil.rmtree(env_prefix(project))
+    r = envlock(project, *create[:-1], cache=restored, extra_env=env)
+    assert r.returncode == 1 and "cached archive of pdata 2.0-h0_0 fails its sha256 check" in r.stderr
 
 
 def test_local_channel_is_read_in_place_and_rechecked_when_touched(built, cache: Path, restore_channel_file) -> None:

@@ -3,13 +3,16 @@
 Layout under the cache root (``ENVLOCK_CACHE_DIR`` or the user cache dir + ``envlock``)::
 
     archives/<sha256 or md5>/<filename>            the archive, exactly as the lock pins it
-    archives/<sha256 or md5>/<filename>.stamp.json  size/mtime/inode when it was last hashed
+    archives/<sha256 or md5>/<filename>.stamp.json  size and mtime when it was last hashed
     archives/<sha256 or md5>/<filename>.index.json  the package's record (index.json + hashes)
     pkgs/<name>-<version>-<build>/                  extracted packages (py-rattler's cache)
     quarantine/                                      archives that failed their hash check
 
-An archive is trusted only while its size, mtime and inode equal those recorded when it was
-hashed; anything else rehashes it, and a mismatch is reported (and the file quarantined).
+An archive is trusted only while its size and mtime (to the nanosecond) equal those recorded
+when it was hashed; anything else rehashes it, and a mismatch is reported (and the file
+quarantined).  Not the inode: a CI cache restore (``tar --posix``, as actions/cache runs it)
+gives every file a new one and keeps the rest, and rehashing 750 MB of archives made the first
+create after a restore (every CI job's) 1.05 s instead of 0.60 s.
 One download layer serves ``file://`` and ``http(s)://`` URLs; nothing assumes a local channel.
 """
 
@@ -42,7 +45,6 @@ class ArchiveStamp:
     digest: str
     size: int
     mtime_ns: int
-    ino: int
 
 
 def cache_root() -> Path:
@@ -120,14 +122,14 @@ def _stamp_matches(archive: Path, algorithm: str, digest: str, *, stamp_of: Path
         st = archive.stat()
     except (OSError, ValueError):
         return False
-    return (stamp.algorithm, stamp.digest, stamp.size, stamp.mtime_ns, stamp.ino) == (
-        algorithm, digest, st.st_size, st.st_mtime_ns, st.st_ino) and (not url or stamp.url == url)
+    return (stamp.algorithm, stamp.digest, stamp.size, stamp.mtime_ns) == (
+        algorithm, digest, st.st_size, st.st_mtime_ns) and (not url or stamp.url == url)
 
 
 def _write_stamp(archive: Path, pkg: LockedPackage, algorithm: str, digest: str, *, stamp_of: Path | None = None) -> None:
     st = archive.stat()
     stamp = ArchiveStamp(filename=archive.name, url=pkg.url, algorithm=algorithm, digest=digest,
-                         size=st.st_size, mtime_ns=st.st_mtime_ns, ino=st.st_ino)
+                         size=st.st_size, mtime_ns=st.st_mtime_ns)
     path = _stamp_path(stamp_of or archive)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(f".tmp{os.getpid()}")
