@@ -13,9 +13,14 @@ with ``envlock lock`` and measures, in one run:
   cp -al                hard-link copy of the finished environment (limit for a warm create)
   tar -x sequential     each archive extracted one after another (a cold create should beat it)
   nepenthe cold/warm    ``nepenthe build`` then ``nepenthe create --lock`` (RATTLER_CACHE_DIR)
+  create after restore  the first create after a CI cache restore: the channel served over HTTP
+                        (so the archives live in the package cache, as with conda-forge), the
+                        cache saved and restored with ``tar --posix`` (as actions/cache does:
+                        new inodes, same mtimes), then ``create``
 
 Run:  python benchmarks/bench_create.py [--scale 0.1] [--repeat 3] [--workdir DIR] [--keep]
                                         [--drop-caches] [--settle S] [--envlock-from-here] [--warm-only]
+                                        [--no-restore]
 Needs: PyPI reachable once to ``pip install`` this checkout (with its dependencies) and nepenthe
 into two venvs of the work dir, one each, as a user would install them (skip nepenthe with
 --no-nepenthe); GNU tar, zstd and unzip on PATH.  Writes
@@ -165,20 +170,36 @@ def envlock_exe(work: Path, from_here: bool) -> list[str]:
     return [str(venv / "bin" / "envlock")]
 
 
-def write_project(root: Path, channel: Path, names: list[str]) -> Path:
+def write_project(root: Path, channel_url: str, names: list[str], dirname: str = "project") -> Path:
     import yaml
 
-    proj = root / "project"
+    proj = root / dirname
     rm(proj)
     (proj / "profiles").mkdir(parents=True)
     (proj / "environment.template.yml").write_text(yaml.safe_dump(
-        {"name": "bench", "channels": [channel.as_uri()], "dependencies": [f"python {PYMM}.*", "pip"]}))
+        {"name": "bench", "channels": [channel_url], "dependencies": [f"python {PYMM}.*", "pip"]}))
     profile = {"name": "bench", "platforms": ["linux-64"], "python": f"{PYMM}.*",
                "tensorflow": {"version": "2.19.*", "source": "conda", "variant": "cpu"}, "keras": "3.*",
                "virtual_packages": {"linux-64": {"__glibc": "2.28"}},
                "conda": [n for n in names if n not in ("tensorflow", "keras", "pip")]}
     (proj / "profiles" / "bench.yml").write_text(yaml.safe_dump(profile, sort_keys=False))
     return proj
+
+
+def serve(directory: Path) -> tuple[str, object]:
+    """``directory`` over HTTP from 127.0.0.1, standing in for a remote channel (none is reachable
+    here); returns its URL and the server (``shutdown()`` when done)."""
+    import functools
+    import threading
+    from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+
+    class Quiet(SimpleHTTPRequestHandler):
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Quiet, directory=str(directory)))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return f"http://127.0.0.1:{server.server_port}", server
 
 
 def sequential_tar(channel: Path, dest: Path) -> float:
@@ -204,6 +225,47 @@ def tree_stats(path: Path) -> tuple[int, int]:
             files += 1
             size += st.st_size
     return files, size
+
+
+def measure_restore(work: Path, channel: Path, names: list[str], envlock: list[str], repeat: int,
+                    settle, measure, phases: dict) -> None:  # noqa: ANN001
+    """The first create after a CI cache restore: the channel over HTTP (archives in the cache, as
+    with a remote channel), one cold create to fill the cache, the cache saved with ``tar --posix``
+    (as actions/cache does), then per round: restored into place (new inodes, same mtimes;
+    untimed) and ``create`` timed."""
+    url, server = serve(channel)
+    project = write_project(work, url, names, "project-http")
+    cache, saved, prefix = work / "cache-http", work / "cache-http.tar", work / "envs" / "restored"
+    env = {**os.environ, "ENVLOCK_CACHE_DIR": str(cache), "NO_PROXY": "127.0.0.1", "no_proxy": "127.0.0.1"}
+    create = [*envlock, "create", "--profile", "bench", "--project", str(project), "--prefix", str(prefix),
+              "--frozen", "--no-verify", "--json"]
+
+    def restored() -> float:
+        rm(prefix)
+        rm(cache)
+        cache.mkdir()
+        subprocess.run(["tar", "-xf", str(saved), "-C", str(cache)], check=True)
+        settle()
+        dt, proc = run(create, env=env)
+        doc = json.loads(proc.stdout)
+        assert doc["downloaded"] == 0, doc
+        phases.setdefault("after restore", []).append(doc["seconds"])
+        return dt
+
+    try:
+        run([*envlock, "lock", "--profile", "bench", "--project", str(project)], env=env)
+        rm(cache)
+        rm(prefix)
+        print("cache restore: filling a package cache over HTTP, saving it with tar --posix", flush=True)
+        run(create, env=env)  # cold: downloads, extracts, links and works out the link plans
+        subprocess.run(["tar", "--posix", "-cf", str(saved), "-C", str(cache), "."], check=True)
+        for i in range(repeat):
+            print(f"restore round {i + 1}/{repeat}", flush=True)
+            measure("envlock_restored", restored, 1)
+    finally:
+        server.shutdown()
+        for p in (saved, cache, prefix, project):
+            rm(p)
 
 
 # --- nepenthe ---------------------------------------------------------------------------
@@ -246,6 +308,7 @@ def main() -> int:
     ap.add_argument("--no-nepenthe", action="store_true")
     ap.add_argument("--warm-only", action="store_true",
                     help="skip the timed cold rounds (and tar -x): one untimed cold create of each, then the rest")
+    ap.add_argument("--no-restore", action="store_true", help="skip the create after a CI cache restore")
     ap.add_argument("--envlock-from-here", action="store_true",
                     help="run the envlock installed beside this interpreter, not one installed into the work dir's venv")
     ap.add_argument("--settle", type=float, default=3.0,
@@ -262,7 +325,7 @@ def main() -> int:
           f"{info['archive_bytes'] / 1e9:.2f} GB archives", flush=True)
 
     envlock = envlock_exe(work, args.envlock_from_here)
-    project = write_project(work, channel, names)
+    project = write_project(work, channel.as_uri(), names)
     cache = work / "envlock-cache"
     env = {**os.environ, "ENVLOCK_CACHE_DIR": str(cache)}
     run([*envlock, "lock", "--profile", "bench", "--project", str(project)], env=env)
@@ -375,6 +438,8 @@ def main() -> int:
     rounds("warm", args.repeat, [("envlock_warm", warm), ("nepenthe_warm", n_warm), ("cp_al", cp_al)])
     if n_warm:
         rm(work / "envs" / "nepenthe")
+    if not args.no_restore:
+        measure_restore(work, channel, names, envlock, args.repeat, settle, measure, phases)
     measure("envlock_noop", noop, args.repeat)
     measure("envlock_check", check, args.repeat)
     env_files, env_bytes = tree_stats(prefix)
@@ -411,6 +476,7 @@ def main() -> int:
         ("envlock first warm create", "envlock_first_warm", None, ""),
         ("envlock no-op create", "envlock_noop", None, "< 0.3 s"),
         ("envlock check (unchanged)", "envlock_check", None, "< 1 s"),
+        ("envlock create after cache restore", "envlock_restored", None, ""),
         ("cp -al of the environment", "cp_al", None, ""),
         ("sequential tar -x", "tar_sequential", None, ""),
         ("nepenthe cold create", "nepenthe_cold", None, ""),
@@ -438,6 +504,8 @@ def main() -> int:
         keys = sorted({k for r in runs for k in r})
         print(f"envlock {kind} phases (median s, in-process): "
               + ", ".join(f"{k} {statistics.median(r.get(k, 0.0) for r in runs):.3f}" for k in keys))
+    if "envlock_restored" in med:
+        print(f"create after a cache restore / warm create (medians): {med['envlock_restored'] / med['envlock_warm']:.2f}x")
     print(f"envlock warm creates linked by: {', '.join(sorted(linkers))}")
     print(f"check caught a modified file: {caught_modified}; a deleted file: {caught_deleted}")
     print(f"environment: {env_files} files, {env_bytes / 1e9:.2f} GB")
