@@ -153,6 +153,30 @@ def test_unreadable_link_plans_are_worked_out_again(project: Path, cache: Path) 
     assert tree(prefix) == want_tree and records(prefix) == want_meta
 
 
+def test_plan_set_vouches_for_unchanged_lock_files_only(project: Path, cache: Path) -> None:
+    """The plan set keeps each cache entry's ``.lock`` stamp (size, mtime), so a warm create only
+    stats them; a ``.lock`` rewritten since (here: another archive's sha256 in it) is read
+    again, and that entry is not linked from: rattler extracts it anew."""
+    prefix = env_prefix(project)
+    create(project, cache)
+    want_tree, want_meta = tree(prefix), records(prefix)
+    shutil.rmtree(prefix)
+    assert create(project, cache)["linker"] == "fast+rattler"
+    [plan_set] = cache.glob("archives/.plansets/*.json")
+    entries = json.loads(plan_set.read_text())["plans"]
+    locks = {p.name: p for p in (cache / "pkgs").glob("*.lock")}
+    stamped = [e["lock"] for e in entries.values() if e]
+    assert len(stamped) == len(entries)
+    assert {tuple(s) for s in stamped} <= {(p.stat().st_size, p.stat().st_mtime_ns) for p in locks.values()}
+    [ptool_lock] = [p for n, p in locks.items() if n.startswith("ptool-")]
+    head = ptool_lock.read_bytes()
+    ptool_lock.write_bytes(head[:8] + bytes(32) + head[40:])  # same size, another sha256, new mtime
+    shutil.rmtree(prefix)
+    assert create(project, cache)["linker"] == "rattler"
+    assert tree(prefix) == want_tree and records(prefix) == want_meta
+    assert ptool_lock.read_bytes()[8:40] != bytes(32)  # extracted again by rattler
+
+
 def test_rattler_only_when_forced_or_cold(project: Path, cache: Path) -> None:
     assert create(project, cache)["linker"] == "rattler"  # cold cache: nothing extracted yet
     shutil.rmtree(env_prefix(project))
