@@ -27,7 +27,7 @@ def target_prefix(project_dir: str, name: str, prefix: Path | None) -> Path:
     target = (Path(prefix) if prefix else project.default_prefix(name)).absolute()
     if not (target / "conda-meta").is_dir():
         raise InputError(f"{target}: is not a conda environment (no conda-meta/). Create it first with "
-                         f"`envlock create --profile {name}`" + (f" --prefix {prefix}" if prefix else "") + ".")
+                         f"`envlock create --profile {name}" + (f" --prefix {prefix}" if prefix else "") + "`.")
     return target
 
 
