@@ -56,7 +56,7 @@ def test_fast_path_modules_do_not_import_heavy_modules() -> None:
 
     heavy = ("pydantic", "yaml", "rich", "asyncio", "rattler", "hashlib", "shutil", "secrets", "click")
     code = ("import sys; import envlock.create.core, envlock.create.stamp, envlock.create.cache, envlock.lock_state, "
-            "envlock.cli, envlock.cli.fastpath, envlock.cli.create_run, envlock.create.link, envlock.create.fastlink, envlock.create.atomic, envlock.lockfile, "
+            "envlock.cli, envlock.cli.fastpath, envlock.cli.actions, envlock.create.link, envlock.create.fastlink, envlock.create.atomic, envlock.lockfile, "
             f"envlock.profile_lock, envlock.activation; print(sorted(m for m in {heavy!r} if m in sys.modules))")
     path = os.pathsep.join([str(Path(__file__).resolve().parents[1]), *site.getsitepackages()])
     r = subprocess.run([sys.executable, "-S", "-c", code], capture_output=True, text=True, check=True,

@@ -27,6 +27,6 @@ def command(name: str, prefix: Path | None, platform: str | None, lock_file: Pat
     shared cache (each checked against the lock's sha256), are hard-linked into a staging
     directory and swapped into place; pip wheels are installed by uv with --no-deps and hashes.
     A second run on an unchanged environment is a no-op."""
-    from envlock.cli.create_run import create
+    from envlock.cli.actions import create
 
     create(name, prefix, platform, lock_file, frozen, force, no_verify, jobs, project_dir, as_json)

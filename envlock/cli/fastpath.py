@@ -1,37 +1,43 @@
-"""``envlock create`` without click, for the plainest command lines.
+"""``envlock create`` and ``envlock run`` without click, for the plainest command lines.
 
-Why: importing click (with inspect, typing, uuid, datetime) costs ~30 ms from a cold disk:
-5% of a warm ``create`` and a third of a no-op one, paid by every CI job.  Only a command line
-made of known options with ordinary values takes this path; anything else (help, a value click
-would refuse or convert, a repeated or unknown option) goes to click, which handles it exactly
-as always.  The tables below are checked against the click command by the tests."""
+Why: importing click (with inspect, typing, uuid, datetime) costs ~30 ms from a cold disk: 5%
+of a warm ``create``, a third of a no-op one (paid by every CI job), and most of what ``run``
+adds before the user's command starts.  Only a command line made of known options with
+ordinary values takes this path; anything else (help, a value click would refuse or convert, a
+repeated or unknown option) goes to click, which handles it exactly as always.  The tables are
+checked against the click commands by the tests."""
 
 from __future__ import annotations
 
 import os
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-# option -> (parameter name, kind): "flag"; "text"; "int" (1-64); "dir"/"file": a path that
-# must not be a file/a directory, given as a Path; "dir-text": as "dir", given as the string
-CREATE_OPTIONS: dict[str, tuple[str, str]] = {
-    "--profile": ("name", "text"),
-    "--prefix": ("prefix", "dir"),
-    "--platform": ("platform", "text"),
-    "--lock": ("lock_file", "file"),
-    "--frozen": ("frozen", "flag"),
-    "--force": ("force", "flag"),
-    "--no-verify": ("no_verify", "flag"),
-    "--jobs": ("jobs", "int"),
-    "--project": ("project_dir", "dir-text"),
-    "--json": ("as_json", "flag"),
+# option kinds: "flag"; "text"; "int" (1-64); "dir"/"file": a path that must not be a file/a
+# directory, given as a Path; "dir-text": as "dir", given as the string
+
+
+@dataclass(frozen=True)
+class FastCommand:
+    options: dict[str, tuple[str, str]]  # option -> (parameter name, kind)
+    defaults: dict[str, Any]
+    required: tuple[str, ...]
+    rest: str | None = None  # the parameter that takes the arguments after the options (run's command)
+
+
+PROJECT = {"--profile": ("name", "text"), "--prefix": ("prefix", "dir"), "--project": ("project_dir", "dir-text")}
+COMMANDS: dict[str, FastCommand] = {
+    "create": FastCommand(
+        options={**PROJECT, "--platform": ("platform", "text"), "--lock": ("lock_file", "file"),
+                 "--frozen": ("frozen", "flag"), "--force": ("force", "flag"), "--no-verify": ("no_verify", "flag"),
+                 "--jobs": ("jobs", "int"), "--json": ("as_json", "flag")},
+        defaults={"prefix": None, "platform": None, "lock_file": None, "frozen": False, "force": False,
+                  "no_verify": False, "jobs": 8, "project_dir": ".", "as_json": False},
+        required=("name",)),
+    "run": FastCommand(options=PROJECT, defaults={"prefix": None, "project_dir": "."}, required=("name",), rest="cmd"),
 }
-CREATE_DEFAULTS: dict[str, Any] = {
-    "prefix": None, "platform": None, "lock_file": None, "frozen": False, "force": False, "no_verify": False,
-    "jobs": 8, "project_dir": ".", "as_json": False,
-}
-CREATE_REQUIRED = ("name",)
 
 
 def _value(kind: str, text: str) -> Any:
@@ -49,14 +55,21 @@ def _value(kind: str, text: str) -> Any:
     return text if kind == "dir-text" else Path(text)
 
 
-def parse(args: Sequence[str], options: dict[str, tuple[str, str]], defaults: dict[str, Any],
-          required: Sequence[str]) -> dict[str, Any] | None:
+def parse(args: Sequence[str], command: FastCommand) -> dict[str, Any] | None:
     """The command's parameters from ``args``; None: let click parse them."""
     params: dict[str, Any] = {}
-    it = iter(args)
-    for arg in it:
+    i = 0
+    while i < len(args):
+        arg = args[i]
+        i += 1
+        if command.rest is not None and (arg == "--" or not arg.startswith("-")):
+            rest = args[i:] if arg == "--" else args[i - 1:]
+            if not rest:
+                return None
+            params[command.rest] = tuple(rest)
+            break
         name, eq, inline = arg.partition("=")
-        spec = options.get(name)
+        spec = command.options.get(name)
         if spec is None:
             return None
         dest, kind = spec
@@ -67,25 +80,29 @@ def parse(args: Sequence[str], options: dict[str, tuple[str, str]], defaults: di
                 return None
             params[dest] = True
             continue
-        text = inline if eq else next(it, None)
-        value = None if text is None else _value(kind, text)
+        if eq:
+            text = inline
+        elif i < len(args):
+            text, i = args[i], i + 1
+        else:
+            return None
+        value = _value(kind, text)
         if value is None:
             return None
         params[dest] = value
-    if any(r not in params for r in required):
+    if any(r not in params for r in command.required) or (command.rest is not None and command.rest not in params):
         return None
-    return {**defaults, **params}
+    return {**command.defaults, **params}
 
 
 def run(argv: Sequence[str]) -> bool:
-    """Run ``argv`` (the arguments after ``envlock``) here if it is a plain ``create``; False:
-    it is not, and click must run it."""
-    if not argv or argv[0] != "create":
-        return False
-    params = parse(argv[1:], CREATE_OPTIONS, CREATE_DEFAULTS, CREATE_REQUIRED)
+    """Run ``argv`` (the arguments after ``envlock``) here if it is a plain command line of a
+    command in ``COMMANDS``; False: it is not, and click must run it."""
+    command = COMMANDS.get(argv[0]) if argv else None
+    params = None if command is None else parse(argv[1:], command)
     if params is None:
         return False
-    from envlock.cli.create_run import create
+    from envlock.cli import actions
 
-    create(**params)
+    getattr(actions, argv[0])(**params)
     return True
