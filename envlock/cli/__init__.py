@@ -1,6 +1,6 @@
 """The ``envlock`` command: a thin click layer (``group``), one module per command; and
-``entry``, the console script, which runs the plainest ``create`` command lines without
-importing click at all (``fastpath``)."""
+``entry``, the console script, which runs the plainest ``create`` and ``run`` command lines
+without importing click at all (``fastpath``)."""
 
 from __future__ import annotations
 
