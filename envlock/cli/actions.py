@@ -16,6 +16,8 @@ from envlock.errors import InputError
 @handles_errors
 def create(name: str, prefix: Path | None, platform: str | None, lock_file: Path | None, frozen: bool, force: bool,
            no_verify: bool, jobs: int, project_dir: str, as_json: bool) -> None:
+    """Create (or update) the profile's environment from its lock; one line of summary, or
+    (``as_json``) the summary object."""
     from envlock.create.core import create_environment
     from envlock.create.progress import make_progress
 
