@@ -25,7 +25,7 @@ from pathlib import Path
 from envlock.create import linkplan
 from envlock.create.cache import CachedArchive
 from envlock.create.linkplan import LinkPlan
-from envlock.create.pkgs_cache import entry_of
+from envlock.create.pkgs_cache import entry_of, lock_stamp
 from envlock.digests import sha256
 from envlock.lockfile import LockedPackage
 
@@ -81,19 +81,6 @@ def _link_plan(index_json: Path, entry: Path) -> LinkPlan | bool | None:
     return False if plan is None else plan
 
 
-def _lock_stamp(entry: Path) -> list[int] | None:
-    """Size and mtime of the cache entry's ``.lock`` (rattler writes it, with the sha256 of the
-    archive it extracted, when it extracts); None: not extracted.  A plan set keeps the stamp of
-    each ``.lock`` whose content was read: while it matches, the ``.lock`` is only stat-ed.  Why:
-    reading 150 of them from a cold disk held a warm create's linking back by ~25 ms; their
-    inodes sit side by side, their contents do not.  Not the inode: a restored cache has new ones."""
-    try:
-        st = os.stat(entry.with_name(entry.name + ".lock"))
-    except OSError:
-        return None
-    return [st.st_size, st.st_mtime_ns]
-
-
 def _assemble(item: CachedArchive, entry: Path, plan: LinkPlan) -> FastPackage:
     pkg = item.package
     # the record rattler builds: PackageRecord.from_index_json(..., size, sha256, md5) of the lock
@@ -124,11 +111,12 @@ class Preload:
         def one(pkg: LockedPackage) -> LinkPlan | None | bool:
             entries = in_set.result() if in_set else None
             in_set_entry = entries.get(pkg.sha256) if entries is not None else None
-            lock_stamp = _lock_stamp(entry_of(pkgs_cache, pkg))
-            if lock_stamp is None:
+            entry = entry_of(pkgs_cache, pkg)
+            stamp = lock_stamp(entry)
+            if stamp is None:
                 return False
             # the entry's .lock (its archive's sha256) as the set saw it: a stat, not a read
-            if not (isinstance(in_set_entry, dict) and in_set_entry.get("lock") == lock_stamp):
+            if not (isinstance(in_set_entry, dict) and in_set_entry.get("lock") == stamp):
                 if not is_extracted(pkg):
                     return False
                 self._missed = True  # the set is written again, with this stamp
@@ -141,11 +129,11 @@ class Preload:
                 got = linkplan.from_set(in_set_entry, linkplan.plan_path(index_json), set_file)
             if got is None:
                 self._missed = True
-                got = _link_plan(index_json, entry_of(pkgs_cache, pkg))
+                got = _link_plan(index_json, entry)
                 settled = None if got is None else linkplan.set_entry(got)
             else:
                 settled = in_set_entry
-            self._settled[pkg.sha256] = None if settled is None else {**settled, "lock": lock_stamp}
+            self._settled[pkg.sha256] = None if settled is None else {**settled, "lock": stamp}
             return None if got is False else got
 
         self._futures = {id(pkg): self._pool.submit(one, pkg) for pkg in packages}
