@@ -10,15 +10,11 @@ from typing import Any, TypeVar
 import click
 
 from envlock.cli._support import (  # noqa: F401 - re-exported for the command modules
-    LazyConsole,
     err,
-    fail_usage,
-    fast_exit_requested,
     handles_errors,
     open_project,
     out,
     print_json,
-    request_fast_exit,
 )
 
 F = TypeVar("F", bound=Callable[..., Any])

@@ -9,7 +9,7 @@ import sys
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from envlock.errors import EXIT_BAD_INPUT, EnvlockError
+from envlock.errors import EnvlockError
 from envlock.project import Project
 
 if TYPE_CHECKING:
@@ -85,8 +85,3 @@ def open_project(project_dir: str) -> Project:
 
 def print_json(data: Any) -> None:
     sys.stdout.write(json.dumps(data, indent=2, default=str) + "\n")
-
-
-def fail_usage(message: str) -> None:
-    err.print(_error_text(message))
-    sys.exit(EXIT_BAD_INPUT)

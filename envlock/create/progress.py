@@ -51,7 +51,7 @@ class RichProgress:
             TimeElapsedColumn,
         )
 
-        from envlock.cli._common import err
+        from envlock.cli._support import err
 
         self.console = err.console
         self.bar = Progress(TextColumn("{task.description:>10}"), BarColumn(), MofNCompleteColumn(),
