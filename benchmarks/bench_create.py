@@ -54,6 +54,7 @@ from channel_factory import (  # noqa: E402
     PackageSpec,
     host_python_version,
     index_channel,
+    serve,
     venv_python_spec,
     write_package,
 )
@@ -186,22 +187,6 @@ def write_project(root: Path, channel_url: str, names: list[str], dirname: str =
     return proj
 
 
-def serve(directory: Path) -> tuple[str, object]:
-    """``directory`` over HTTP from 127.0.0.1, standing in for a remote channel (none is reachable
-    here); returns its URL and the server (``shutdown()`` when done)."""
-    import functools
-    import threading
-    from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
-
-    class Quiet(SimpleHTTPRequestHandler):
-        def log_message(self, *args: object) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Quiet, directory=str(directory)))
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    return f"http://127.0.0.1:{server.server_port}", server
-
-
 def sequential_tar(channel: Path, dest: Path) -> float:
     """Every archive extracted one after another with GNU tar (zstd/bzip2 via tar)."""
     rm(dest)
@@ -233,8 +218,8 @@ def measure_restore(work: Path, channel: Path, names: list[str], envlock: list[s
     with a remote channel), one cold create to fill the cache, the cache saved with ``tar --posix``
     (as actions/cache does), then per round: restored into place (new inodes, same mtimes;
     untimed) and ``create`` timed."""
-    url, server = serve(channel)
-    project = write_project(work, url, names, "project-http")
+    server = serve(channel)
+    project = write_project(work, f"http://127.0.0.1:{server.server_port}", names, "project-http")
     cache, saved, prefix = work / "cache-http", work / "cache-http.tar", work / "envs" / "restored"
     env = {**os.environ, "ENVLOCK_CACHE_DIR": str(cache), "NO_PROXY": "127.0.0.1", "no_proxy": "127.0.0.1"}
     create = [*envlock, "create", "--profile", "bench", "--project", str(project), "--prefix", str(prefix),

@@ -170,3 +170,20 @@ def build_channel(root: Path, specs: list[PackageSpec]) -> Path:
 
 def site_packages_rel() -> str:
     return os.path.relpath(sysconfig.get_paths()["purelib"], sys.prefix)
+
+
+def serve(directory: Path):  # noqa: ANN201 - http.server.ThreadingHTTPServer
+    """``directory`` over HTTP from 127.0.0.1, from a daemon thread: a stand-in for a remote
+    channel, which these machines cannot reach.  Its URL is ``http://127.0.0.1:<server_port>``;
+    ``shutdown()`` it when done."""
+    import functools
+    import threading
+    from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+
+    class Quiet(SimpleHTTPRequestHandler):
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Quiet, directory=str(directory)))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from channel_factory import index_channel, write_package
+from channel_factory import index_channel, serve, write_package
 from create_support import (
     ENVLOCK,
     OFFLINE,
@@ -163,18 +163,8 @@ def http_channels(project: Path, tmp_path_factory: pytest.TempPathFactory):
     """The test channels served over HTTP from 127.0.0.1 (standing in for a remote channel, which
     these machines cannot reach), and the project's lock rewritten to those URLs, as a mirror's
     lock would be; ``create --lock`` installs it as is."""
-    import functools
-    import threading
-    from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
-
     base = tmp_path_factory.getbasetemp()
-
-    class Quiet(SimpleHTTPRequestHandler):
-        def log_message(self, *args: object) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Quiet, directory=str(base)))
-    threading.Thread(target=server.serve_forever, daemon=True).start()
+    server = serve(base)
     lock = project / "locks" / "t.conda-lock.yml"
     http_lock = project / "t-over-http.conda-lock.yml"
     http_lock.write_text(lock.read_text().replace(base.as_uri(), f"http://127.0.0.1:{server.server_port}"))
