@@ -8,8 +8,11 @@ from dataclasses import dataclass, field
 
 import yaml
 
+from envlock.diff import Change
 from envlock.errors import InputError
-from envlock.lock_state import input_hash, new_meta, source_sha256
+from envlock.lock_changes import changes_json, lock_changes
+from envlock.lock_secrets import scrub, solver_channels
+from envlock.lock_state import input_hash, lock_state, new_meta, source_sha256
 from envlock.lock_write import dump_lock, explicit_text, pip_entries, write_lock
 from envlock.pip_lock import PipPin, canonical, lock_pip
 from envlock.profiles import LockSpec, load_profile, render
@@ -25,6 +28,21 @@ class LockResult:
     conda_packages: dict[str, int] = field(default_factory=dict)
     pip_packages: dict[str, int] = field(default_factory=dict)
     seconds: float = 0.0
+    written: bool = False  # False: the lock was fresh and nothing was solved or written
+    changes: dict[str, list[Change]] = field(default_factory=dict)  # per platform: what moved
+    warnings: list[str] = field(default_factory=list)
+
+    def to_json(self) -> dict:
+        return {"profile": self.profile, "platforms": self.platforms, "written": self.written,
+                "conda_packages": self.conda_packages, "pip_packages": self.pip_packages,
+                "seconds": round(self.seconds, 3), "changes": changes_json(self.changes), "warnings": self.warnings}
+
+
+def _counts(result: LockResult, lock: dict) -> None:
+    for plat in result.platforms:
+        entries = [p for p in lock["package"] if p["platform"] == plat]
+        result.conda_packages[plat] = sum(1 for p in entries if p.get("manager", "conda") == "conda")
+        result.pip_packages[plat] = sum(1 for p in entries if p.get("manager") == "pip")
 
 
 def _previous(project: Project, name: str) -> dict | None:
@@ -63,9 +81,12 @@ def _previous_pins(previous: dict | None, platform: str) -> list[PipPin]:
 
 
 def lock_profile(
-    project: Project, name: str, *, update: list[str] = (), conda_exe: str | None = None,
-    progress: Callable[[str], None] = lambda _msg: None,
+    project: Project, name: str, *, update: list[str] = (), update_all: bool = False,
+    conda_exe: str | None = None, progress: Callable[[str], None] = lambda _msg: None,
 ) -> LockResult:
+    """Lock one profile.  A fresh lock is left alone (nothing solved or written) unless
+    ``update`` names packages to move or ``update_all`` asks for a solve from scratch; a
+    stale one is re-solved preferring the versions it holds."""
     import time
 
     t0 = time.perf_counter()
@@ -73,7 +94,13 @@ def lock_profile(
     profile = load_profile(project, name)
     spec: LockSpec = render(project, profile)
     source = project.profile_path(name)
-    previous = _previous(project, name) if update else None
+    old = _previous(project, name)
+    if not update and not update_all and lock_state(project, name, profile).state == "fresh" and old is not None:
+        result = LockResult(profile=name, platforms=spec.platforms)
+        _counts(result, old)
+        result.seconds = time.perf_counter() - t0
+        return result
+    previous = None if update_all else old
     if update and previous is None:
         raise InputError(f"{project.unified_lock_path(name)}: --update needs an existing lock; run `envlock lock --profile {name}` first.")
     update_names = {canonical(u) for u in update}
@@ -82,9 +109,11 @@ def lock_profile(
         unknown = sorted(u for u in update if canonical(u) not in locked_names)
         if unknown:
             raise InputError(f"{project.unified_lock_path(name)}: --update {' '.join(unknown)}: not in this lock; name packages the lock holds.")
+    channels = solver_channels(spec.channels, str(source))
     progress(f"{name}: solving conda packages for {', '.join(spec.platforms)}")
-    lock = solve_conda(spec, previous_lock=previous, update=list(update), conda_exe=conda_exe, source=source)
-    result = LockResult(profile=name, platforms=spec.platforms)
+    lock = solve_conda(spec, previous_lock=previous, update=list(update), conda_exe=conda_exe, source=source,
+                       channels=channels.urls)
+    result = LockResult(profile=name, platforms=spec.platforms, warnings=channels.warnings)
     for plat in spec.platforms:
         reqs = spec.pip_specs.get(plat, [])
         pins: list[PipPin] = []
@@ -98,21 +127,24 @@ def lock_profile(
                 what=f"{source} ({plat})",
             )
         lock["package"].extend(pip_entries(plat, pins))
-        result.conda_packages[plat] = sum(1 for p in lock["package"] if p["platform"] == plat and p.get("manager", "conda") == "conda")
-        result.pip_packages[plat] = len(pins)
     # Name the real inputs, not the temporary environment.yml conda-lock was handed.
     lock["metadata"]["sources"] = [f"profiles/{name}.yml", "environment.template.yml"]
+    lock = scrub(lock, channels.written)
+    _counts(result, lock)
+    result.changes = lock_changes(old, lock) if old else {}
     ih = input_hash(spec)
     lock_bytes = dump_lock(lock)
     explicit = {plat: explicit_text(name, plat, lock, ih) for plat in spec.platforms}
     write_lock(project, name, lock_bytes, explicit, new_meta(profile, spec, lock_bytes, source_hash))
+    result.written = True
     result.seconds = time.perf_counter() - t0
     return result
 
 
 def lock_profiles(
-    project: Project, names: list[str], *, update: list[str] = (), conda_exe: str | None = None,
-    progress: Callable[[str], None] = lambda _msg: None,
+    project: Project, names: list[str], *, update: list[str] = (), update_all: bool = False,
+    conda_exe: str | None = None, progress: Callable[[str], None] = lambda _msg: None,
 ) -> list[LockResult]:
-    """Lock several profiles in turn (what ``envlock lock`` and a stale ``create`` call)."""
-    return [lock_profile(project, n, update=update, conda_exe=conda_exe, progress=progress) for n in names]
+    """Lock several profiles in turn."""
+    return [lock_profile(project, n, update=update, update_all=update_all, conda_exe=conda_exe, progress=progress)
+            for n in names]

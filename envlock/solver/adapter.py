@@ -18,6 +18,9 @@ from pathlib import Path
 from urllib.parse import unquote, urlparse
 
 ERROR_FILE_VAR = "ENVLOCK_SOLVER_ERROR_FILE"
+# A JSON file {platform: [{"name", "version", "build"}, ...]}: the packages of the lock being
+# replaced, which a ``create`` solve prefers (keeps) unless the specs force them to move.
+PREFER_FILE_VAR = "ENVLOCK_SOLVER_PREFER_FILE"
 FAKE_VERSION = "conda 24.11.3"  # what --version reports; conda-lock only logs it
 
 
@@ -102,7 +105,8 @@ def _installed(prefix: str | None) -> list[dict]:
 
 
 async def _locked_records(channels: list[str], platform: str, installed: list[dict]) -> list:
-    """RepoDataRecords for what the fake prefix says is installed (preferences for --update)."""
+    """RepoDataRecords for ``installed`` (name, version, build): the fake prefix's packages
+    for --update, or the previous lock's for a re-solve."""
     import rattler
 
     if not installed:
@@ -115,16 +119,30 @@ async def _locked_records(channels: list[str], platform: str, installed: list[di
             if (r.name.normalized, str(r.version), str(r.build)) in wanted]
 
 
+def _preferred(platform: str) -> list[dict]:
+    path = os.environ.get(PREFER_FILE_VAR)
+    if not path:
+        return []
+    return list(json.loads(Path(path).read_text()).get(platform, []))
+
+
 async def _solve(cmd: str, opts: dict, specs: list[str]) -> dict:
     import rattler
 
     platform = os.environ.get("CONDA_SUBDIR") or str(rattler.Subdir.current())
     channels, virtual = _split_channels(list(opts["channels"]), platform)
     installed = _installed(opts.get("prefix")) if cmd in ("install", "update") else []
-    locked = await _locked_records(channels, platform, installed) if installed else []
-    updating = {rattler.MatchSpec(s).name.normalized for s in specs}
-    keep = [r for r in locked if r.name.normalized not in updating]
-    all_specs = specs + [r.name.normalized for r in keep]
+    if installed:
+        locked = await _locked_records(channels, platform, installed)
+        updating = {rattler.MatchSpec(s).name.normalized for s in specs}
+        keep = [r for r in locked if r.name.normalized not in updating]
+        all_specs = specs + [r.name.normalized for r in keep]
+    else:
+        # A fresh solve that prefers what the previous lock held: rattler keeps a locked
+        # record unless the specs rule it out, so editing one spec moves only what it must.
+        preferred = _preferred(platform)
+        keep = await _locked_records(channels, platform, preferred) if preferred else []
+        all_specs = specs
     records = await rattler.solve(
         sources=[rattler.Channel(c) for c in channels], specs=all_specs,
         platforms=[platform, "noarch"], virtual_packages=virtual, locked_packages=keep,

@@ -7,16 +7,21 @@ from __future__ import annotations
 
 import contextlib
 import io
+import json
 import os
 import sys
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 import yaml
 
 from envlock.errors import InputError
+from envlock.lockfile.urls import conda_build
 from envlock.profiles import LockSpec
-from envlock.solver.adapter import ERROR_FILE_VAR
+from envlock.solver.adapter import ERROR_FILE_VAR, PREFER_FILE_VAR
+from envlock.solver.conda_exe import resolve_conda_exe
+from envlock.solver.explain import explain_failure
 from envlock.yaml_load import safe_load
 
 # conda-lock's defaults for each platform, minus __cuda: a CUDA driver exists only where the
@@ -58,48 +63,78 @@ def write_launcher(exe: Path) -> Path:
     return exe
 
 
+def _preferences(previous_lock: dict | None, update: list[str]) -> dict[str, list[dict]]:
+    """The previous lock's conda packages per platform, less those named in ``update``."""
+    moving = {u.lower() for u in update}
+    prefer: dict[str, list[dict]] = {}
+    for p in (previous_lock or {}).get("package", []):
+        if p.get("manager", "conda") == "conda" and p["name"].lower() not in moving:
+            build = str(p.get("build") or conda_build(p["url"]))
+            prefer.setdefault(p["platform"], []).append({"name": p["name"], "version": str(p["version"]), "build": build})
+    return prefer
+
+
+@contextlib.contextmanager
+def _env(values: dict[str, str]) -> Iterator[None]:
+    old = {k: os.environ.get(k) for k in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for k, v in old.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+
+
 def solve_conda(
     spec: LockSpec, *, previous_lock: dict | None, update: list[str], conda_exe: str | None, source: Path,
+    channels: list[str] | None = None,
 ) -> dict:
     """Lock the conda part of ``spec`` for every platform; returns conda-lock's unified lock
-    (v1) as a dict.  ``previous_lock`` + ``update`` re-lock moving only the named packages."""
+    (v1) as a dict.  With ``previous_lock`` the solve prefers what it holds, except the
+    packages named in ``update``, so only what must move moves.  ``channels``: the URLs the
+    solver is handed (``spec.channels`` with credentials filled in)."""
     from conda_lock.conda_lock import run_lock
 
+    if conda_exe is not None:
+        conda_exe = resolve_conda_exe(conda_exe)
+    channels = list(channels if channels is not None else spec.channels)
+    # envlock's adapter takes the previous lock as solver preferences; another conda gets
+    # conda-lock's own --update path (a fake prefix), and a plain re-solve otherwise.
+    own_solver = conda_exe is None
     with tempfile.TemporaryDirectory(prefix="envlock-lock-") as tmp_s:
         tmp = Path(tmp_s)
         env_file = tmp / "environment.yml"
         env_file.write_text(yaml.safe_dump({
-            "name": spec.name, "channels": spec.channels, "platforms": spec.platforms,
-            "dependencies": spec.conda_specs + _update_specs(spec, previous_lock, update),
+            "name": spec.name, "channels": channels, "platforms": spec.platforms,
+            "dependencies": spec.conda_specs + ([] if own_solver else _update_specs(spec, previous_lock, update)),
         }, sort_keys=False))
         vp_file = tmp / "virtual-packages.yml"
         vp_file.write_text(yaml.safe_dump({"subdirs": {
             p: {"packages": virtual_packages(spec, p)} for p in spec.platforms
         }}))
         lock_file = tmp / "conda-lock.yml"
-        if previous_lock is not None:
+        prefer_file = tmp / "prefer.json"
+        prefer_file.write_text(json.dumps(_preferences(previous_lock, update) if own_solver else {}))
+        if previous_lock is not None and update and not own_solver:
             kept = dict(previous_lock)
             kept["package"] = [p for p in previous_lock.get("package", []) if p.get("manager", "conda") == "conda"]
             lock_file.write_text(yaml.safe_dump(kept, sort_keys=False))
         error_file = tmp / "solver-error.txt"
         exe = conda_exe or str(write_launcher(tmp / "envlock-conda"))
         log = io.StringIO()
-        old = os.environ.get(ERROR_FILE_VAR)
-        os.environ[ERROR_FILE_VAR] = str(error_file)
         try:
-            with contextlib.redirect_stdout(log), contextlib.redirect_stderr(log):
+            with _env({ERROR_FILE_VAR: str(error_file), PREFER_FILE_VAR: str(prefer_file)}), \
+                    contextlib.redirect_stdout(log), contextlib.redirect_stderr(log):
                 run_lock(
                     [env_file], conda_exe=exe, platforms=spec.platforms, kinds=["lock"],
                     lockfile_path=lock_file, virtual_package_spec=vp_file,
-                    update=update or None, mapping_url=str(MAPPING_FILE),
+                    update=(update or None) if not own_solver else None, mapping_url=str(MAPPING_FILE),
                 )
         except (Exception, SystemExit) as exc:
-            raise InputError(_explain_failure(source, spec, error_file, log.getvalue(), exc)) from None
-        finally:
-            if old is None:
-                os.environ.pop(ERROR_FILE_VAR, None)
-            else:
-                os.environ[ERROR_FILE_VAR] = old
+            raise InputError(explain_failure(source, spec, error_file, log.getvalue(), exc)) from None
         return safe_load(lock_file.read_text())
 
 
@@ -111,18 +146,3 @@ def _update_specs(spec: LockSpec, previous_lock: dict | None, update: list[str])
     top = {s.split()[0].lower() for s in spec.conda_specs}
     locked = {p["name"] for p in previous_lock.get("package", []) if p.get("manager", "conda") == "conda"}
     return [name for name in update if name in locked and name.lower() not in top]
-
-
-def _explain_failure(source: Path, spec: LockSpec, error_file: Path, log: str, exc: BaseException) -> str:
-    if error_file.is_file():
-        message = error_file.read_text().strip()
-    else:
-        lines = [ln for ln in (log + "\n" + str(exc)).splitlines() if ln.strip()]
-        message = "\n".join(lines[-6:]) or type(exc).__name__
-    lowered = message.lower()
-    if any(w in lowered for w in ("failed to fetch", "error sending request", "dns", "connect", "404 not found", "could not find repodata")):
-        hint = f"a channel could not be reached ({', '.join(spec.channels)}); check the channel URLs and the network"
-    else:
-        hint = "the specs cannot be satisfied together; relax the versions in the profile or its 'conda:' list"
-    short = "\n    ".join(message.splitlines()[:12])
-    return f"{source}: conda part of profile '{spec.name}' could not be locked — {hint}. Solver says:\n    {short}"
