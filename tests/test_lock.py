@@ -179,8 +179,10 @@ def test_update_moves_only_named_package(make_project, tf_channel: Path, tmp_pat
     assert pkg(second, "tensorflow")["url"] == pkg(first, "tensorflow")["url"]
     r = envlock(project, "lock", "--profile", "u", "--update", "nosuchpkg")
     assert r.returncode == 2 and "not in this lock" in r.stderr
-    # a plain re-lock takes the newest of everything
+    # a plain re-lock of the fresh lock moves nothing; --update-all takes the newest of everything
     assert envlock(project, "lock", "--profile", "u").returncode == 0
+    assert pkg(lock_of(project, "u"), "keras")["version"] == "3.10.0"
+    assert envlock(project, "lock", "--profile", "u", "--update-all").returncode == 0
     assert pkg(lock_of(project, "u"), "keras")["version"] == "3.11.0"
 
 
