@@ -194,7 +194,12 @@ def open_url(url: str, timeout: float = 60.0):  # noqa: ANN201 - a binary file-l
     if parsed.scheme in ("http", "https"):
         from urllib.request import Request, urlopen  # ssl, http.client: only when downloading
 
-        return urlopen(Request(url, headers={"User-Agent": "envlock"}), timeout=timeout)  # noqa: S310
+        from envlock.lockfile.urls import (
+            authorized_request,  # ${VAR} credentials from the environment
+        )
+
+        plain, auth = authorized_request(url)
+        return urlopen(Request(plain, headers={"User-Agent": "envlock", **auth}), timeout=timeout)  # noqa: S310
     raise InputError(f"{url}: unsupported URL scheme '{parsed.scheme}' (envlock fetches file://, http:// and https://).")
 
 
