@@ -14,8 +14,9 @@ from envlock.lock_changes import changes_json, lock_changes
 from envlock.lock_secrets import scrub, solver_channels
 from envlock.lock_state import input_hash, lock_state, new_meta, source_sha256
 from envlock.lock_write import dump_lock, explicit_text, pip_entries, write_lock
+from envlock.lockfile.unified import parse_unified
 from envlock.pip_lock import PipPin, canonical, lock_pip
-from envlock.profiles import LockSpec, load_profile, render
+from envlock.profiles import LockSpec, Profile, load_profile, render
 from envlock.project import Project
 from envlock.solver.conda_lock_run import solve_conda, virtual_packages
 from envlock.yaml_load import safe_load
@@ -51,9 +52,22 @@ def _previous(project: Project, name: str) -> dict | None:
         return None
     try:
         data = safe_load(path.read_text())
-    except yaml.YAMLError:
+    except (yaml.YAMLError, UnicodeDecodeError, RecursionError):
         return None
-    return data if isinstance(data, dict) and "package" in data else None
+    if not isinstance(data, dict) or not isinstance(data.get("package"), list):
+        return None
+    try:  # a lock broken by hand holds no versions worth keeping: solve as if there were none
+        parse_unified(path, data)
+    except InputError:
+        return None
+    return data
+
+
+def _is_fresh(project: Project, name: str, profile: Profile) -> bool:
+    try:
+        return lock_state(project, name, profile).state == "fresh"
+    except InputError:  # an unreadable lock record: re-lock, which rewrites it
+        return False
 
 
 def _python_version(lock: dict, platform: str, where: str) -> str:
@@ -95,7 +109,7 @@ def lock_profile(
     spec: LockSpec = render(project, profile)
     source = project.profile_path(name)
     old = _previous(project, name)
-    if not update and not update_all and lock_state(project, name, profile).state == "fresh" and old is not None:
+    if not update and not update_all and old is not None and _is_fresh(project, name, profile):
         result = LockResult(profile=name, platforms=spec.platforms)
         _counts(result, old)
         result.seconds = time.perf_counter() - t0

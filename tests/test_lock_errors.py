@@ -68,6 +68,8 @@ def test_json_answers_on_solver_failure_and_bad_input(make_project) -> None:
     assert doc["ok"] is False and "a.yml" in doc["error"]
     r = envlock(project, "lock", "--check", "--json")
     assert r.returncode == 2 and json.loads(r.stdout)["ok"] is False
+    r = envlock(project, "lock", "--json", "--no-such-option")  # a usage error too
+    assert r.returncode == 2 and json.loads(r.stdout)["ok"] is False
 
 
 @pytest.mark.parametrize("kind", ["missing", "not-executable", "directory", "not-on-path"])

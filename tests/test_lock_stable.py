@@ -80,3 +80,19 @@ def test_update_and_update_all_exclude_each_other(make_project) -> None:
     assert r.returncode == 2
     doc = json.loads(r.stdout)
     assert doc["ok"] is False and "--update-all" in doc["error"]
+
+
+def test_lock_broken_by_hand_is_solved_again(make_project) -> None:
+    """A lockfile edited into nonsense holds no versions to prefer: the lock is solved afresh
+    instead of failing on it."""
+    project = make_project({"a": {}})
+    assert envlock(project, "lock").returncode == 0
+    lockfile = project / "locks" / "a.conda-lock.yml"
+    lockfile.write_text("version: 1\nmetadata: {}\npackage:\n- name: 7\n")
+    meta = project / "locks" / "a" / "envlock-meta.json"
+    meta.write_text("{not json")
+    r = envlock(project, "lock", "--json")
+    assert r.returncode == 0, r.stderr
+    assert json.loads(r.stdout)["profiles"][0]["written"] is True
+    assert pkg(lock_of(project, "a"), "tensorflow")["version"] == "2.19.0"
+    assert envlock(project, "lock", "--check").returncode == 0
