@@ -16,7 +16,7 @@ from envlock.verify import hardware, probe, record, verifier  # noqa: E402
 from envlock.verify.checks import version_matches  # noqa: E402
 from envlock.verify.model import ProbeDoc, ProbeRun  # noqa: E402
 from envlock.verify.runner import run_probe  # noqa: E402
-from tests.verify_support import fake_prefix, recorded_probe, write_profile  # noqa: E402
+from tests.verify_support import fake_prefix, probe_fixture, write_profile  # noqa: E402
 
 pytest_plugins = ["tests.verify_support"]
 
@@ -29,11 +29,11 @@ def test_version_matches_conda_style(spec, version, ok):
     assert version_matches(spec, version) is ok
 
 
-def test_peak_estimate_from_recorded_cpus(tmp_path):
-    cpu = recorded_probe("cpu-linux-x86_64.json", tmp_path)["measurements"]["cpu"]["value"]
+def test_peak_estimate_from_probe_cpus(tmp_path):
+    cpu = probe_fixture("cpu-linux-x86_64.json", tmp_path)["measurements"]["cpu"]["value"]
     peak = hardware.cpu_peak(cpu)  # 2 cores x 2.596 GHz x 64 (AVX-512, two FMA pipes)
     assert peak.flops_per_cycle == 64 and peak.cores == 2 and peak.gflops == pytest.approx(332.3, abs=0.1)
-    xeon = recorded_probe("cuda-linux-x86_64.json", tmp_path)["measurements"]["cpu"]["value"]
+    xeon = probe_fixture("constructed-cuda-linux-x86_64.json", tmp_path)["measurements"]["cpu"]["value"]
     assert hardware.cpu_peak(xeon).cores == 16  # 32 logical CPUs, 2 threads per core
     assert hardware.cpu_peak({**xeon, "flags": ["avx", "avx2", "fma"]}).flops_per_cycle == 32
     assert hardware.cpu_peak({**xeon, "mhz": None}) is None
@@ -70,7 +70,7 @@ def test_probe_has_no_envlock_imports():
 
 
 def _cpu_run(monkeypatch, tmp_path: Path, scale: float = 1.0, model: str | None = None) -> None:
-    doc = recorded_probe("cpu-linux-x86_64.json", tmp_path / "env")
+    doc = probe_fixture("cpu-linux-x86_64.json", tmp_path / "env")
     for b in doc["measurements"]["benchmarks"]["value"]["results"]:
         b["gflops"] *= scale
     if model:

@@ -112,7 +112,9 @@ def project(tmp_path: Path) -> Project:
     return Project(root)
 
 
-def recorded_probe(name: str, prefix: Path) -> dict:
-    """A recorded probe document (see its ``_sources``) with ``{prefix}`` filled in."""
+def probe_fixture(name: str, prefix: Path) -> dict:
+    """A probe document from tests/verify_fixtures with ``{prefix}`` filled in.  Its
+    ``_recorded`` (real probe output) or ``_constructed`` (written by hand in the probe's shape,
+    for hardware that does not exist here) says which it is; ``_sources`` names each field's API."""
     text = (FIXTURES / name).read_text().replace("{prefix}", str(prefix))
     return json.loads(text)

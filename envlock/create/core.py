@@ -274,18 +274,14 @@ def run_verification(project, profile, prefix, plat, pkgs, env_vars, result, pro
         raise CheckFailed(f"{prefix}: created, but it does not match its lock: {report.summary()}; run `envlock check`.")
     if plat != host_platform():
         return
-    try:
-        from envlock.verify import verify_environment
-    except ImportError:
-        return
+    from envlock.verify import verify_environment
+
     outcome = verify_environment(project, profile, prefix, bench=True, record=True)
-    ok = bool(getattr(outcome, "ok", True))
+    ok = outcome.ok and bool(outcome.checks)
     result.verification, result.verification_ok = "verifier", ok
-    failed = [c for c in getattr(outcome, "checks", []) if not getattr(c, "ok", True)]
-    if failed:
-        result.verification_failures = [f"{c.name}: {c.message or c.actual}" for c in failed]
+    result.verification_failures = [f"{c.name}: {c.message or c.actual}" for c in outcome.failed]
     if not ok:
         lines = "; ".join(result.verification_failures[:5]) or "see the report"
         raise CheckFailed(f"{prefix}: created (and matches its lock), but verification failed — {lines}. "
                           f"Details: `envlock verify --profile {profile.name}`.")
-    progress.info(f"verified: {len(getattr(outcome, 'checks', []))} checks passed")
+    progress.info(f"verified: {len(outcome.checks)} checks passed")

@@ -65,7 +65,7 @@ def verify_environment(project: Project, profile: Profile, prefix: Path, *, benc
     lock, lock_note = _lock(project, profile.name, platform)
     ctx = Context(profile=profile, doc=doc, prefix=prefix, stderr=run.stderr,
                   driver_cuda=hardware.host_cuda_version(),
-                  locked=lock.for_platform(platform) if lock else None)
+                  locked=lock.for_platform(platform) if lock else None, platform=platform, bench=bench)
     report.checks += run_checks(ctx)
     report.ok = all(c.ok for c in report.checks)
     if lock_note:

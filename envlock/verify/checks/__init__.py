@@ -10,12 +10,13 @@ from envlock.verify.checks.accelerators import check_cuda, check_gpu, check_meta
 from envlock.verify.checks.context import Context, version_matches
 from envlock.verify.checks.host import check_benchmarks, check_cpu, check_libraries, short_device
 from envlock.verify.checks.stack import check_keras, check_python, check_tensorflow
+from envlock.verify.checks.steps import check_steps
 from envlock.verify.model import Check
 
 __all__ = ["CHECKS", "Context", "run_checks", "short_device", "version_matches"]
 
 CHECKS: list[Callable[[Context], list[Check]]] = [
-    check_python, check_tensorflow, check_keras, check_cuda, check_gpu, check_metal, check_cpu,
+    check_steps, check_python, check_tensorflow, check_keras, check_cuda, check_gpu, check_metal, check_cpu,
     check_benchmarks, check_libraries,
 ]
 
