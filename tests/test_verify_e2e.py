@@ -14,7 +14,7 @@ import pytest
 
 pytest.register_assert_rewrite("tests.verify_support")
 
-from tests.verify_support import TF_VERSION, fake_prefix, view, write_profile  # noqa: E402
+from tests.verify_support import TF_VERSION, fake_prefix, view, view_with_startup_module, write_profile  # noqa: E402
 
 pytest_plugins = ["tests.verify_support"]  # fixtures: project, tf_venv, tf_keras_venv
 
@@ -117,6 +117,54 @@ def test_legacy_variable_without_tf_keras_fails_with_cause(project, tf_venv, tmp
     assert "Keras cannot be imported" in check["actual"]
     assert "TF_USE_LEGACY_KERAS=1" in check["message"] and "conda-meta/state" in check["message"]
     assert "tf-keras" in check["message"]
+
+
+# Loaded through a .pth at interpreter start: once TensorFlow's tf.config module executes,
+# its list_physical_devices raises (a driver or plugin that breaks device enumeration).
+BREAK_DEVICE_LISTING = """
+import sys
+
+class _BreakDeviceListing:
+    def find_spec(self, name, path, target=None):
+        if name != "tensorflow._api.v2.config":
+            return None
+        for finder in sys.meta_path:
+            if finder is not self and hasattr(finder, "find_spec"):
+                spec = finder.find_spec(name, path, target)
+                if spec is not None:
+                    break
+        else:
+            return None
+        run = spec.loader.exec_module
+
+        def exec_module(module):
+            run(module)
+
+            def list_physical_devices(device_type=None):
+                raise RuntimeError("injected: device enumeration failed")
+
+            module.list_physical_devices = list_physical_devices
+
+        spec.loader.exec_module = exec_module
+        return spec
+
+sys.meta_path.insert(0, _BreakDeviceListing())
+"""
+
+
+@pytest.mark.e2e
+@pytest.mark.network
+def test_tensorflow_call_that_raises_fails_a_cpu_profile(project, tf_venv, tmp_path):
+    prefix = view_with_startup_module(tf_venv, tmp_path / "broken-devices", "envlock_test_break_devices", BREAK_DEVICE_LISTING)
+    write_profile(project.root, "cpu")
+    r = envlock(project.root, "--profile", "cpu", "--prefix", str(prefix), "--json", "--no-bench")
+    assert r.returncode == 1, r.stdout + r.stderr
+    doc = json.loads(r.stdout)
+    checks = checks_of(doc)
+    assert checks["tensorflow.import"]["ok"]  # TensorFlow itself imports: only the device listing raises
+    devices = checks["probe.devices"]
+    assert not devices["ok"] and devices["actual"] == "RuntimeError: injected: device enumeration failed"
+    assert doc["ok"] is False and not (project.locks_dir / "cpu").exists()
 
 
 @pytest.mark.e2e

@@ -70,6 +70,23 @@ def view(base: Path, where: Path, env_vars: dict[str, str] | None = None) -> Pat
     return where
 
 
+def view_with_startup_module(base: Path, where: Path, name: str, source: str) -> Path:
+    """A view of ``base`` whose interpreter imports module ``name`` (``source``) at every start,
+    through a ``.pth`` file: site-packages is a directory of links to ``base``'s entries plus
+    the two files, so the shared venv is not touched."""
+    where.mkdir(parents=True)
+    shutil.copy(base / "pyvenv.cfg", where / "pyvenv.cfg")
+    (where / "bin").mkdir()
+    (where / "bin" / "python").symlink_to(os.path.realpath(base / "bin" / "python"))
+    site = where / "lib" / PY / "site-packages"
+    site.mkdir(parents=True)
+    for entry in (base / "lib" / PY / "site-packages").iterdir():
+        (site / entry.name).symlink_to(entry)
+    (site / f"{name}.py").write_text(source)
+    (site / f"zz_{name}.pth").write_text(f"import {name}\n")
+    return where
+
+
 def fake_prefix(where: Path, script: str) -> Path:
     """A 'prefix' whose bin/python is a shell script (a crashing or hanging interpreter)."""
     (where / "bin").mkdir(parents=True)
