@@ -14,7 +14,13 @@ import pytest
 
 pytest.register_assert_rewrite("tests.verify_support")
 
-from tests.verify_support import TF_VERSION, fake_prefix, view, view_with_startup_module, write_profile  # noqa: E402
+from tests.verify_support import (  # noqa: E402
+    TF_VERSION,
+    fake_prefix,
+    view,
+    view_with_startup_module,
+    write_profile,
+)
 
 pytest_plugins = ["tests.verify_support"]  # fixtures: project, tf_venv, tf_keras_venv
 

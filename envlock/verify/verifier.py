@@ -50,9 +50,29 @@ def verify_environment(project: Project, profile: Profile, prefix: Path, *, benc
     """Verify the environment at ``prefix`` against ``profile``; never raises for a broken env.
 
     ``bench``: run the smoke benchmark (also off when the profile sets ``verify.bench: false``).  ``record``: on success write (and, on comparable
-    hardware, first compare with) ``locks/<name>/verified-<platform>.json``.
+    hardware, first compare with) ``locks/<name>/verified-<platform>.json``.  Whatever ``record`` says, a
+    conda prefix remembers the verdict (``envlock.verify.last``): a failed verification is never forgotten.
     """
-    prefix = Path(prefix)
+    report = _verify(project, profile, Path(prefix), bench=bench, record=record, timeout_s=timeout_s)
+    _remember(report)
+    return report
+
+
+def _remember(report: VerifyReport) -> None:
+    prefix = Path(report.prefix)
+    if not (prefix / "conda-meta").is_dir():
+        return  # a plain venv: envlock does not write into it
+    from envlock.verify import last
+
+    try:
+        report.last_verification = last.write(prefix, ok=report.ok, profile=report.profile, failed=[c.name for c in report.failed],
+                                              lock_hash=report.lock_hash, envlock_version=__version__)
+    except OSError as exc:
+        report.warnings.append(f"could not record the verdict in {last.path_of(prefix)}: {exc.strerror or exc}")
+
+
+def _verify(project: Project, profile: Profile, prefix: Path, *, bench: bool, record: bool,
+            timeout_s: float | None) -> VerifyReport:
     bench = bench and profile.verify.bench
     platform = hardware.current_platform()
     run = run_probe(prefix, {"bench": bench}, timeout_s=timeout_s or profile.verify.timeout_s)
@@ -63,6 +83,7 @@ def verify_environment(project: Project, profile: Profile, prefix: Path, *, benc
         return report
     doc = run.doc
     lock, lock_note = _lock(project, profile.name, platform)
+    report.lock_hash = lock.digest(platform) if lock else None
     ctx = Context(profile=profile, doc=doc, prefix=prefix, stderr=run.stderr,
                   driver_cuda=hardware.host_cuda_version(),
                   locked=lock.for_platform(platform) if lock else None, platform=platform, bench=bench)

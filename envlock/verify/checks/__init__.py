@@ -16,8 +16,8 @@ from envlock.verify.model import Check
 __all__ = ["CHECKS", "Context", "run_checks", "short_device", "version_matches"]
 
 CHECKS: list[Callable[[Context], list[Check]]] = [
-    check_steps, check_python, check_tensorflow, check_keras, check_cuda, check_gpu, check_metal, check_cpu,
-    check_benchmarks, check_libraries,
+    check_python, check_tensorflow, check_keras, check_cuda, check_gpu, check_metal, check_cpu,
+    check_benchmarks, check_libraries, check_steps,
 ]
 
 
