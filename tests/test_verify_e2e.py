@@ -242,3 +242,36 @@ def test_prefix_without_python_fails_the_probe_check(project, tmp_path):
     assert r.returncode == 1
     probe = checks_of(json.loads(r.stdout))["probe"]
     assert not probe["ok"] and "bin/python" in probe["actual"]
+
+
+def test_json_answers_bad_input_with_one_object(project, tmp_path):
+    write_profile(project.root, "cpu")
+    r = envlock(project.root, "--profile", "cpu", "--prefix", str(tmp_path / "nope"), "--json")
+    assert r.returncode == 2 and "no environment there" in r.stderr
+    doc = json.loads(r.stdout)  # exactly one JSON document, nothing else on stdout
+    assert doc["ok"] is False and "no environment there" in doc["error"] and doc["exit_code"] == 2
+    r = envlock(project.root, "--profile", "absent", "--json")
+    assert r.returncode == 2 and json.loads(r.stdout)["ok"] is False
+    r = envlock(tmp_path / "not-a-project", "--profile", "cpu", "--json")
+    assert r.returncode == 2 and json.loads(r.stdout)["ok"] is False
+
+
+def test_save_probe_writes_the_raw_document(project, tmp_path):
+    recorded = Path(__file__).parent / "verify_fixtures" / "cpu-linux-x86_64.json"
+    raw = json.loads(recorded.read_text().replace("{prefix}", str(tmp_path / "env")))
+    del raw["_recorded"]  # as the probe prints it
+    raw["probe_extra"] = {"kept": True}  # a field this envlock does not know survives the recording
+    (tmp_path / "doc.json").write_text(json.dumps(raw))
+    prefix = fake_prefix(tmp_path / "env", f'cat "{tmp_path / "doc.json"}"')
+    write_profile(project.root, "cpu")
+    saved = tmp_path / "recording.json"
+    r = envlock(project.root, "--profile", "cpu", "--prefix", str(prefix), "--save-probe", str(saved), "--no-record")
+    assert r.returncode == 0, r.stdout + r.stderr
+    doc = json.loads(saved.read_text())
+    assert doc.pop("_recorded").startswith("Real output of envlock's probe, saved by `envlock verify --save-probe`")
+    assert doc == raw
+    # an environment whose probe prints nothing: nothing written, the verdict still answers
+    crash = fake_prefix(tmp_path / "crash", "kill -SEGV $$")
+    r = envlock(project.root, "--profile", "cpu", "--prefix", str(crash), "--save-probe", str(tmp_path / "none.json"), "--json")
+    assert r.returncode == 1 and not (tmp_path / "none.json").exists()
+    assert any("--save-probe" in w for w in json.loads(r.stdout)["warnings"])

@@ -81,6 +81,7 @@ class ProbeRun(BaseModel):
     last_step: str | None = None
     problem: str = ""
     doc: ProbeDoc | None = None
+    raw: dict[str, Any] | None = Field(None, exclude=True)  # the document exactly as the probe printed it
 
 
 class VerifyReport(BaseModel):

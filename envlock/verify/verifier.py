@@ -78,7 +78,7 @@ def _verify(project: Project, profile: Profile, prefix: Path, *, bench: bool, re
     run = run_probe(prefix, {"bench": bench}, timeout_s=timeout_s or profile.verify.timeout_s)
     report = VerifyReport(ok=False, profile=profile.name, prefix=str(prefix), platform=platform,
                           checks=[_probe_check(run)], stderr_tail=run.stderr_tail,
-                          timings={"probe_s": run.seconds})
+                          timings={"probe_s": run.seconds}, probe=run.raw or {})
     if run.doc is None:
         return report
     doc = run.doc
