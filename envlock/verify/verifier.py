@@ -10,7 +10,7 @@ from envlock.errors import EnvlockError
 from envlock.lockfile import Lockfile, read_lockfile
 from envlock.profiles import Profile
 from envlock.project import Project
-from envlock.verify import hardware, record
+from envlock.verify import baseline, hardware, record
 from envlock.verify.checks import Context, run_checks
 from envlock.verify.model import Check, ProbeRun, VerifyReport
 from envlock.verify.runner import run_probe
@@ -128,23 +128,50 @@ def _peak(report: VerifyReport, cpu: dict) -> None:
 def _record(project: Project, profile: Profile, report: VerifyReport, lock: Lockfile | None, doc, *, write: bool) -> None:
     path = record.record_path(project, profile.name, report.platform)
     old = record.load(path) if path.is_file() else None
-    new_figs = record.figures(report.benchmarks)
-    if old is not None:
-        report.warnings += record.regressions(old, report.hardware, new_figs, profile.verify.max_slowdown)
+    bases = baseline.baselines_of(old)
+    new_figs = _confirmed(report, profile, baseline.for_hardware(bases, report.hardware), record.figures(report.benchmarks))
     if not (write and report.ok):
         return
+    now = record.now()
+    bases = baseline.updated(bases, report.hardware, new_figs, now)
+    mine = baseline.for_hardware(bases, report.hardware)
     rec = record.VerificationRecord(
-        profile=profile.name, platform=report.platform, verified_at=record.now(), envlock_version=__version__,
+        profile=profile.name, platform=report.platform, verified_at=now, envlock_version=__version__,
         prefix=str(Path(report.prefix).resolve()), lock_path=lock.path if lock else None,
         lock_hash=lock.digest(report.platform) if lock else None,
         python=doc.value("python").get("version"), tensorflow=report.tensorflow.get("version"),
         keras=report.keras.get("version"), keras_resolves_to=report.keras.get("resolves_to"),
-        hardware=report.hardware, benchmarks=new_figs, benchmarked_at=record.now() if new_figs else None,
+        hardware=report.hardware, benchmarks=mine.benchmarks if mine else [],
+        benchmarked_at=mine.benchmarked_at if mine else None, baselines=bases,
     )
-    record.carry_over(old, report.hardware, rec)
     try:
         record.write(path, rec)
     except OSError as exc:
         report.warnings.append(f"could not write the verification record {path}: {exc.strerror or exc}")
         return
     report.record_path = str(path)
+
+
+def _confirmed(report: VerifyReport, profile: Profile, base: record.Baseline | None,
+               figures: list[record.BenchFigure]) -> list[record.BenchFigure]:
+    """This run's figures; when one looks slower than the baseline, the benchmark is measured
+    again and only a slowdown both measurements show is reported.  Returns the best figures."""
+    threshold = profile.verify.max_slowdown
+    if not baseline.slower(base, figures, threshold):
+        return figures
+    again = run_probe(Path(report.prefix), {"bench": True, "measurements": list(REMEASURE)},
+                      timeout_s=profile.verify.timeout_s)
+    report.timings["remeasure_s"] = again.seconds
+    if again.doc is None or again.doc.status("benchmarks") != "ok":
+        why = again.problem if again.doc is None else f"its benchmark step: {again.doc.status('benchmarks')}"
+        report.warnings.append(f"a benchmark looked slower than this hardware's baseline, but measuring it again failed "
+                               f"({why}); not reported as a slowdown.")
+        return figures
+    best = baseline.best_of(figures, record.figures(again.doc.benchmarks()))
+    report.warnings += [baseline.warning(f, prev, base.benchmarked_at if base else None, 2)
+                        for f, prev in baseline.slower(base, best, threshold)]
+    return best
+
+
+# what a re-measure runs: the benchmark needs TensorFlow and the device list
+REMEASURE = ("tensorflow", "devices", "benchmarks")
