@@ -18,6 +18,16 @@ from envlock.verify import last
 pytest_plugins = ["create_support"]
 
 
+@pytest.fixture
+def project(tmp_path: Path, locked_template: Path) -> Path:
+    """create_support's project (named here: the verifier tests' plugin has a `project` too)."""
+    import shutil
+
+    dest = tmp_path / "project"
+    shutil.copytree(locked_template, dest, symlinks=True)
+    return dest
+
+
 def test_failed_verification_is_not_retried_away(project: Path, cache: Path) -> None:
     r = envlock(project, "create", "--profile", "t", "--json", cache=cache)
     assert r.returncode == 1, r.stdout + r.stderr

@@ -12,7 +12,6 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -57,6 +56,8 @@ def write(prefix: Path, *, ok: bool, profile: str, failed: list[str], lock_hash:
     Adding a file changes ``conda-meta/``'s mtime, which the stamp's fingerprint covers: when
     the stamp matched the environment just before, it is brought up to date (its finish time is
     kept, so ``check``'s fast path still looks at every file changed since creation)."""
+    import tempfile  # imports shutil: not on the no-op create's path
+
     from envlock.create.stamp import fingerprint, read_stamp
 
     prefix = Path(prefix)
