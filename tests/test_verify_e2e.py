@@ -14,7 +14,13 @@ import pytest
 
 pytest.register_assert_rewrite("tests.verify_support")
 
-from tests.verify_support import TF_VERSION, fake_prefix, view, write_profile  # noqa: E402
+from tests.verify_support import (  # noqa: E402
+    TF_VERSION,
+    fake_prefix,
+    view,
+    view_with_startup_module,
+    write_profile,
+)
 
 pytest_plugins = ["tests.verify_support"]  # fixtures: project, tf_venv, tf_keras_venv
 
@@ -119,6 +125,54 @@ def test_legacy_variable_without_tf_keras_fails_with_cause(project, tf_venv, tmp
     assert "tf-keras" in check["message"]
 
 
+# Loaded through a .pth at interpreter start: once TensorFlow's tf.config module executes,
+# its list_physical_devices raises (a driver or plugin that breaks device enumeration).
+BREAK_DEVICE_LISTING = """
+import sys
+
+class _BreakDeviceListing:
+    def find_spec(self, name, path, target=None):
+        if name != "tensorflow._api.v2.config":
+            return None
+        for finder in sys.meta_path:
+            if finder is not self and hasattr(finder, "find_spec"):
+                spec = finder.find_spec(name, path, target)
+                if spec is not None:
+                    break
+        else:
+            return None
+        run = spec.loader.exec_module
+
+        def exec_module(module):
+            run(module)
+
+            def list_physical_devices(device_type=None):
+                raise RuntimeError("injected: device enumeration failed")
+
+            module.list_physical_devices = list_physical_devices
+
+        spec.loader.exec_module = exec_module
+        return spec
+
+sys.meta_path.insert(0, _BreakDeviceListing())
+"""
+
+
+@pytest.mark.e2e
+@pytest.mark.network
+def test_tensorflow_call_that_raises_fails_a_cpu_profile(project, tf_venv, tmp_path):
+    prefix = view_with_startup_module(tf_venv, tmp_path / "broken-devices", "envlock_test_break_devices", BREAK_DEVICE_LISTING)
+    write_profile(project.root, "cpu")
+    r = envlock(project.root, "--profile", "cpu", "--prefix", str(prefix), "--json", "--no-bench")
+    assert r.returncode == 1, r.stdout + r.stderr
+    doc = json.loads(r.stdout)
+    checks = checks_of(doc)
+    assert checks["tensorflow.import"]["ok"]  # TensorFlow itself imports: only the device listing raises
+    devices = checks["probe.devices"]
+    assert not devices["ok"] and devices["actual"] == "RuntimeError: injected: device enumeration failed"
+    assert doc["ok"] is False and not (project.locks_dir / "cpu").exists()
+
+
 @pytest.mark.e2e
 def test_environment_without_tensorflow_fails_cleanly(project, tmp_path):
     env = tmp_path / "empty"
@@ -188,3 +242,36 @@ def test_prefix_without_python_fails_the_probe_check(project, tmp_path):
     assert r.returncode == 1
     probe = checks_of(json.loads(r.stdout))["probe"]
     assert not probe["ok"] and "bin/python" in probe["actual"]
+
+
+def test_json_answers_bad_input_with_one_object(project, tmp_path):
+    write_profile(project.root, "cpu")
+    r = envlock(project.root, "--profile", "cpu", "--prefix", str(tmp_path / "nope"), "--json")
+    assert r.returncode == 2 and "no environment there" in r.stderr
+    doc = json.loads(r.stdout)  # exactly one JSON document, nothing else on stdout
+    assert doc["ok"] is False and "no environment there" in doc["error"] and doc["exit_code"] == 2
+    r = envlock(project.root, "--profile", "absent", "--json")
+    assert r.returncode == 2 and json.loads(r.stdout)["ok"] is False
+    r = envlock(tmp_path / "not-a-project", "--profile", "cpu", "--json")
+    assert r.returncode == 2 and json.loads(r.stdout)["ok"] is False
+
+
+def test_save_probe_writes_the_raw_document(project, tmp_path):
+    recorded = Path(__file__).parent / "verify_fixtures" / "cpu-linux-x86_64.json"
+    raw = json.loads(recorded.read_text().replace("{prefix}", str(tmp_path / "env")))
+    del raw["_recorded"]  # as the probe prints it
+    raw["probe_extra"] = {"kept": True}  # a field this envlock does not know survives the recording
+    (tmp_path / "doc.json").write_text(json.dumps(raw))
+    prefix = fake_prefix(tmp_path / "env", f'cat "{tmp_path / "doc.json"}"')
+    write_profile(project.root, "cpu")
+    saved = tmp_path / "recording.json"
+    r = envlock(project.root, "--profile", "cpu", "--prefix", str(prefix), "--save-probe", str(saved), "--no-record")
+    assert r.returncode == 0, r.stdout + r.stderr
+    doc = json.loads(saved.read_text())
+    assert doc.pop("_recorded").startswith("Real output of envlock's probe, saved by `envlock verify --save-probe`")
+    assert doc == raw
+    # an environment whose probe prints nothing: nothing written, the verdict still answers
+    crash = fake_prefix(tmp_path / "crash", "kill -SEGV $$")
+    r = envlock(project.root, "--profile", "cpu", "--prefix", str(crash), "--save-probe", str(tmp_path / "none.json"), "--json")
+    assert r.returncode == 1 and not (tmp_path / "none.json").exists()
+    assert any("--save-probe" in w for w in json.loads(r.stdout)["warnings"])

@@ -70,6 +70,23 @@ def view(base: Path, where: Path, env_vars: dict[str, str] | None = None) -> Pat
     return where
 
 
+def view_with_startup_module(base: Path, where: Path, name: str, source: str) -> Path:
+    """A view of ``base`` whose interpreter imports module ``name`` (``source``) at every start,
+    through a ``.pth`` file: site-packages is a directory of links to ``base``'s entries plus
+    the two files, so the shared venv is not touched."""
+    where.mkdir(parents=True)
+    shutil.copy(base / "pyvenv.cfg", where / "pyvenv.cfg")
+    (where / "bin").mkdir()
+    (where / "bin" / "python").symlink_to(os.path.realpath(base / "bin" / "python"))
+    site = where / "lib" / PY / "site-packages"
+    site.mkdir(parents=True)
+    for entry in (base / "lib" / PY / "site-packages").iterdir():
+        (site / entry.name).symlink_to(entry)
+    (site / f"{name}.py").write_text(source)
+    (site / f"zz_{name}.pth").write_text(f"import {name}\n")
+    return where
+
+
 def fake_prefix(where: Path, script: str) -> Path:
     """A 'prefix' whose bin/python is a shell script (a crashing or hanging interpreter)."""
     (where / "bin").mkdir(parents=True)
@@ -112,7 +129,9 @@ def project(tmp_path: Path) -> Project:
     return Project(root)
 
 
-def recorded_probe(name: str, prefix: Path) -> dict:
-    """A recorded probe document (see its ``_sources``) with ``{prefix}`` filled in."""
+def probe_fixture(name: str, prefix: Path) -> dict:
+    """A probe document from tests/verify_fixtures with ``{prefix}`` filled in.  Its
+    ``_recorded`` (real probe output) or ``_constructed`` (written by hand in the probe's shape,
+    for hardware that does not exist here) says which it is; ``_sources`` names each field's API."""
     text = (FIXTURES / name).read_text().replace("{prefix}", str(prefix))
     return json.loads(text)

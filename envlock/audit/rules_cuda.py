@@ -8,11 +8,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from envlock.audit.findings import Finding
-from envlock.audit.registry import finding, platform_rule
+from envlock.audit.registry import finding, platform_rule, profile_rule
 from envlock.audit.requirements import unmet_findings
 from envlock.audit.stack import PlatformStack, facts, normalize
 from envlock.lockfile import LockedPackage
 from envlock.lockfile.versions import major, minor_line
+from envlock.profiles import Profile
 
 
 @platform_rule("cuda-build-mismatch", "error", "CUDA/cuDNN in the lock differ from TensorFlow's build")
@@ -91,3 +92,14 @@ def cuda_without_gpu(stack: PlatformStack) -> Iterator[Finding]:
                       f"CUDA packages are locked ({', '.join(p.label() for p in cuda)}) but {tf.label()} is a CPU "
                       "build, so TensorFlow will not use the GPU; lock a CUDA build of TensorFlow, or drop the "
                       "CUDA packages if no other library needs them.", [tf, *cuda], severity="warning")
+
+
+@profile_rule("profile-cuda-driver", "error", "the locked CUDA runtime is newer than the profile's driver (__cuda)")
+def cuda_driver(stacks: dict[str, PlatformStack], profile: Profile) -> Iterator[Finding]:
+    from envlock.verify.cuda_runtime import driver_gap
+
+    for plat, stack in stacks.items():
+        driver = profile.virtual_packages.get(plat, {}).get("__cuda")
+        gap = driver_gap(stack.packages, driver, f"profile '{profile.name}''s __cuda ({driver})")
+        if gap is not None:
+            yield finding("profile-cuda-driver", plat, gap.message, [gap.package], severity=gap.severity)

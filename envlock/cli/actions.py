@@ -23,10 +23,18 @@ def create(name: str, prefix: Path | None, platform: str | None, lock_file: Path
 
     project = open_project(project_dir)
     progress = make_progress(quiet=as_json)
+    from envlock.create.core import VerificationFailed
+
     try:
         result = create_environment(project, name, prefix=prefix, platform=platform, frozen=frozen, force=force,
                                     verify=not no_verify, progress=progress, jobs=jobs,
                                     lock_file=lock_file)
+    except VerificationFailed as exc:
+        if not as_json:
+            raise
+        print_json({"ok": False, **records.to_dict(exc.result), "error": str(exc)})
+        sys.stderr.write(f"error: {exc}\n")
+        sys.exit(exc.exit_code)
     finally:
         progress.close()
     request_fast_exit()

@@ -33,10 +33,14 @@ def command(name: str, prefix: Path | None, platform: str | None, full: bool, pr
 
     project = open_project(project_dir)
     report = run_check(project, name, prefix=prefix, platform=platform, full=full)
+    from envlock.verify import last
+
+    verified = last.read(Path(report.prefix))
     if as_json:
-        print_json({**report.model_dump(), "clean": report.clean})
+        print_json({**report.model_dump(), "clean": report.clean, "last_verification": verified})
     else:
         render_report(report)
+        out.print(last.summary(verified), highlight=False)
     if not report.clean:
         raise SystemExit(1)
 

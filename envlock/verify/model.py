@@ -81,6 +81,7 @@ class ProbeRun(BaseModel):
     last_step: str | None = None
     problem: str = ""
     doc: ProbeDoc | None = None
+    raw: dict[str, Any] | None = Field(None, exclude=True)  # the document exactly as the probe printed it
 
 
 class VerifyReport(BaseModel):
@@ -97,6 +98,8 @@ class VerifyReport(BaseModel):
     timings: dict[str, float | None] = {}
     warnings: list[str] = []
     record_path: str | None = None
+    lock_hash: str | None = None
+    last_verification: dict[str, Any] | None = None  # what the environment now remembers (conda prefixes)
     stderr_tail: str = ""
     probe: dict[str, Any] = Field(default_factory=dict, exclude=True)
 
@@ -125,4 +128,5 @@ class VerifyReport(BaseModel):
             "hardware": self.hardware,
             "timings": self.timings,
             "record": self.record_path,
+            "last_verification": self.last_verification,
         }

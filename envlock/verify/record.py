@@ -1,6 +1,7 @@
 """The verification record, ``locks/<name>/verified-<platform>.json``: when an environment
-last passed, on what hardware, with which lock, and how fast.  The next verify on comparable
-hardware compares its benchmark with the record and warns on a slowdown (a silent CPU
+last passed, on what hardware, with which lock, and how fast.  It keeps one benchmark baseline
+per hardware, the best figures of the passing runs there (``envlock.verify.baseline``); the next
+verify on comparable hardware compares with it and warns on a confirmed slowdown (a silent CPU
 fallback, a slower build after an upgrade)."""
 
 from __future__ import annotations
@@ -34,6 +35,14 @@ class BenchFigure(BaseModel):
         return f"{self.device}|{self.op}|{self.dtype}"
 
 
+class Baseline(BaseModel):
+    """The best figure per benchmark of the passing runs on one hardware."""
+
+    hardware: dict[str, Any]
+    benchmarks: list[BenchFigure]
+    benchmarked_at: str | None = None
+
+
 class VerificationRecord(BaseModel):
     schema_version: int = SCHEMA
     profile: str
@@ -48,8 +57,9 @@ class VerificationRecord(BaseModel):
     keras: str | None = None
     keras_resolves_to: str | None = None
     hardware: dict[str, Any] = {}
-    benchmarks: list[BenchFigure] = []
+    benchmarks: list[BenchFigure] = []  # this hardware's baseline
     benchmarked_at: str | None = None
+    baselines: list[Baseline] = []  # every hardware's
 
 
 def record_path(project: Project, name: str, platform: str) -> Path:
@@ -78,31 +88,6 @@ def comparable(a: dict[str, Any], b: dict[str, Any]) -> bool:
         flags = sorted(f for f in hw.get("cpu_flags", []) if _VECTOR_FLAGS.search(f))
         return (hw.get("cpu_model"), hw.get("logical_cpus"), hw.get("machine"), tuple(hw.get("gpus", [])), tuple(flags))
     return key(a) == key(b)
-
-
-def regressions(old: VerificationRecord, hardware: dict[str, Any], new: list[BenchFigure], threshold: float) -> list[str]:
-    """One warning per benchmark more than ``threshold`` slower than the record's."""
-    if not old.benchmarks or not comparable(old.hardware, hardware):
-        return []
-    before = {f.key: f for f in old.benchmarks}
-    out = []
-    for f in new:
-        prev = before.get(f.key)
-        if prev and f.gflops < prev.gflops * (1.0 - threshold):
-            drop = 100.0 * (1.0 - f.gflops / prev.gflops)
-            out.append(
-                f"{f.op} {f.dtype} on {f.device.rsplit('device:', 1)[-1]} is {drop:.0f}% slower than the verification of "
-                f"{old.verified_at} on this hardware ({f.gflops:g} vs {prev.gflops:g} GFLOP/s; TensorFlow {old.tensorflow} then): "
-                "look for a CPU fallback, other load, or a slower build after an upgrade."
-            )
-    return out
-
-
-def carry_over(old: VerificationRecord | None, hardware: dict[str, Any], new: VerificationRecord) -> None:
-    """A verify without benchmarks keeps the comparable previous figures as the baseline."""
-    if not new.benchmarks and old is not None and old.benchmarks and comparable(old.hardware, hardware):
-        new.benchmarks = old.benchmarks
-        new.benchmarked_at = old.benchmarked_at or old.verified_at
 
 
 def write(path: Path, record: VerificationRecord) -> None:

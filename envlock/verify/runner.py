@@ -83,7 +83,9 @@ def run_probe(prefix: Path, config: dict, *, timeout_s: float, python: Path | No
         run.problem = f"the probe hung{where} and was killed after {timeout_s:g} s"
         return run
     run.signal = _signal_name(proc.returncode)
-    doc = _parse(stdout)
+    parsed = _parse(stdout)
+    doc = parsed[0] if parsed else None
+    run.raw = parsed[1] if parsed else None
     if run.signal:
         if doc is not None:  # reported everything, then crashed in interpreter teardown
             run.doc = doc
@@ -99,10 +101,11 @@ def run_probe(prefix: Path, config: dict, *, timeout_s: float, python: Path | No
     return run
 
 
-def _parse(stdout: str) -> ProbeDoc | None:
+def _parse(stdout: str) -> tuple[ProbeDoc, dict] | None:
     for line in reversed(stdout.strip().splitlines()):
         try:
-            return ProbeDoc.model_validate(json.loads(line))
+            raw = json.loads(line)
+            return ProbeDoc.model_validate(raw), raw
         except (ValueError, ValidationError):
             continue
     return None

@@ -10,7 +10,7 @@ from envlock.errors import EnvlockError
 from envlock.lockfile import Lockfile, read_lockfile
 from envlock.profiles import Profile
 from envlock.project import Project
-from envlock.verify import hardware, record
+from envlock.verify import baseline, hardware, record
 from envlock.verify.checks import Context, run_checks
 from envlock.verify.model import Check, ProbeRun, VerifyReport
 from envlock.verify.runner import run_probe
@@ -50,22 +50,43 @@ def verify_environment(project: Project, profile: Profile, prefix: Path, *, benc
     """Verify the environment at ``prefix`` against ``profile``; never raises for a broken env.
 
     ``bench``: run the smoke benchmark (also off when the profile sets ``verify.bench: false``).  ``record``: on success write (and, on comparable
-    hardware, first compare with) ``locks/<name>/verified-<platform>.json``.
+    hardware, first compare with) ``locks/<name>/verified-<platform>.json``.  Whatever ``record`` says, a
+    conda prefix remembers the verdict (``envlock.verify.last``): a failed verification is never forgotten.
     """
-    prefix = Path(prefix)
+    report = _verify(project, profile, Path(prefix), bench=bench, record=record, timeout_s=timeout_s)
+    _remember(report)
+    return report
+
+
+def _remember(report: VerifyReport) -> None:
+    prefix = Path(report.prefix)
+    if not (prefix / "conda-meta").is_dir():
+        return  # a plain venv: envlock does not write into it
+    from envlock.verify import last
+
+    try:
+        report.last_verification = last.write(prefix, ok=report.ok, profile=report.profile, failed=[c.name for c in report.failed],
+                                              lock_hash=report.lock_hash, envlock_version=__version__)
+    except OSError as exc:
+        report.warnings.append(f"could not record the verdict in {last.path_of(prefix)}: {exc.strerror or exc}")
+
+
+def _verify(project: Project, profile: Profile, prefix: Path, *, bench: bool, record: bool,
+            timeout_s: float | None) -> VerifyReport:
     bench = bench and profile.verify.bench
     platform = hardware.current_platform()
     run = run_probe(prefix, {"bench": bench}, timeout_s=timeout_s or profile.verify.timeout_s)
     report = VerifyReport(ok=False, profile=profile.name, prefix=str(prefix), platform=platform,
                           checks=[_probe_check(run)], stderr_tail=run.stderr_tail,
-                          timings={"probe_s": run.seconds})
+                          timings={"probe_s": run.seconds}, probe=run.raw or {})
     if run.doc is None:
         return report
     doc = run.doc
     lock, lock_note = _lock(project, profile.name, platform)
+    report.lock_hash = lock.digest(platform) if lock else None
     ctx = Context(profile=profile, doc=doc, prefix=prefix, stderr=run.stderr,
                   driver_cuda=hardware.host_cuda_version(),
-                  locked=lock.for_platform(platform) if lock else None)
+                  locked=lock.for_platform(platform) if lock else None, platform=platform, bench=bench)
     report.checks += run_checks(ctx)
     report.ok = all(c.ok for c in report.checks)
     if lock_note:
@@ -107,23 +128,50 @@ def _peak(report: VerifyReport, cpu: dict) -> None:
 def _record(project: Project, profile: Profile, report: VerifyReport, lock: Lockfile | None, doc, *, write: bool) -> None:
     path = record.record_path(project, profile.name, report.platform)
     old = record.load(path) if path.is_file() else None
-    new_figs = record.figures(report.benchmarks)
-    if old is not None:
-        report.warnings += record.regressions(old, report.hardware, new_figs, profile.verify.max_slowdown)
+    bases = baseline.baselines_of(old)
+    new_figs = _confirmed(report, profile, baseline.for_hardware(bases, report.hardware), record.figures(report.benchmarks))
     if not (write and report.ok):
         return
+    now = record.now()
+    bases = baseline.updated(bases, report.hardware, new_figs, now)
+    mine = baseline.for_hardware(bases, report.hardware)
     rec = record.VerificationRecord(
-        profile=profile.name, platform=report.platform, verified_at=record.now(), envlock_version=__version__,
+        profile=profile.name, platform=report.platform, verified_at=now, envlock_version=__version__,
         prefix=str(Path(report.prefix).resolve()), lock_path=lock.path if lock else None,
         lock_hash=lock.digest(report.platform) if lock else None,
         python=doc.value("python").get("version"), tensorflow=report.tensorflow.get("version"),
         keras=report.keras.get("version"), keras_resolves_to=report.keras.get("resolves_to"),
-        hardware=report.hardware, benchmarks=new_figs, benchmarked_at=record.now() if new_figs else None,
+        hardware=report.hardware, benchmarks=mine.benchmarks if mine else [],
+        benchmarked_at=mine.benchmarked_at if mine else None, baselines=bases,
     )
-    record.carry_over(old, report.hardware, rec)
     try:
         record.write(path, rec)
     except OSError as exc:
         report.warnings.append(f"could not write the verification record {path}: {exc.strerror or exc}")
         return
     report.record_path = str(path)
+
+
+def _confirmed(report: VerifyReport, profile: Profile, base: record.Baseline | None,
+               figures: list[record.BenchFigure]) -> list[record.BenchFigure]:
+    """This run's figures; when one looks slower than the baseline, the benchmark is measured
+    again and only a slowdown both measurements show is reported.  Returns the best figures."""
+    threshold = profile.verify.max_slowdown
+    if not baseline.slower(base, figures, threshold):
+        return figures
+    again = run_probe(Path(report.prefix), {"bench": True, "measurements": list(REMEASURE)},
+                      timeout_s=profile.verify.timeout_s)
+    report.timings["remeasure_s"] = again.seconds
+    if again.doc is None or again.doc.status("benchmarks") != "ok":
+        why = again.problem if again.doc is None else f"its benchmark step: {again.doc.status('benchmarks')}"
+        report.warnings.append(f"a benchmark looked slower than this hardware's baseline, but measuring it again failed "
+                               f"({why}); not reported as a slowdown.")
+        return figures
+    best = baseline.best_of(figures, record.figures(again.doc.benchmarks()))
+    report.warnings += [baseline.warning(f, prev, base.benchmarked_at if base else None, 2)
+                        for f, prev in baseline.slower(base, best, threshold)]
+    return best
+
+
+# what a re-measure runs: the benchmark needs TensorFlow and the device list
+REMEASURE = ("tensorflow", "devices", "benchmarks")

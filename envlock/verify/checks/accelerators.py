@@ -14,8 +14,8 @@ def wants_gpu(profile: Profile) -> bool:
 
 
 def check_cuda(ctx: Context) -> list[Check]:
-    if not wants_gpu(ctx.profile) or ctx.doc.status("tensorflow") != "ok":
-        return []
+    if not wants_gpu(ctx.profile) or ctx.doc.status("build_info") != "ok":
+        return []  # a failed build_info step is its own failed check (checks/steps.py)
     bi = ctx.doc.value("build_info")
     rel = ctx.release
     out: list[Check] = []

@@ -33,6 +33,8 @@ class Context:
     stderr: str = ""
     driver_cuda: str | None = None
     locked: list[LockedPackage] | None = None
+    platform: str = ""  # the conda platform the probe ran on
+    bench: bool = True  # the benchmark was asked for
     notes: list[str] = field(default_factory=list)
 
     @property

@@ -10,9 +10,12 @@ from envlock.verify.model import Check
 
 
 def check_python(ctx: Context) -> list[Check]:
+    if ctx.doc.status("python") != "ok":
+        return []  # the failed step is the check (checks/steps.py)
     actual = ctx.doc.value("python").get("version")
     if actual is None:
-        return []
+        return [Check(name="python", ok=False, expected=ctx.profile.python, actual="no version reported",
+                      message="the probe's python step reported no version: the probe is not envlock's; re-run envlock verify.")]
     ok = version_matches(ctx.profile.python, actual)
     msg = "" if ok else (
         f"the environment's Python is {actual}, the profile wants {ctx.profile.python}: "

@@ -1,9 +1,11 @@
-"""GPU (CUDA) and Metal paths of the verifier, driven by recorded probe output.
+"""GPU (CUDA) and Metal paths of the verifier, driven by hand-constructed probe documents.
 
-No NVIDIA GPU or Mac exists on developer machines or CI, so the probe's JSON comes from
-tests/verify_fixtures/*.json (each file's ``_sources`` says which TensorFlow API every field
-comes from).  What is mocked, and only because it cannot exist here: the probe process itself
-(``run_probe`` returns the recorded document), the host's NVIDIA driver as rattler would detect
+No NVIDIA GPU or Mac exists on developer machines or CI, and nobody has recorded the probe on
+one yet, so the probe's JSON comes from tests/verify_fixtures/constructed-*.json: written by
+hand in the exact shape probe.py prints (each file's ``_sources`` says which TensorFlow API
+every field comes from), not output of a real machine.  Replace them with recordings made with
+``envlock verify --save-probe FILE`` on such machines.  What is mocked, and only because it
+cannot exist here: the probe process itself (``run_probe`` returns the constructed document), the host's NVIDIA driver as rattler would detect
 it (``host_cuda_version``), and the platform name for the Metal case.  Everything else — the
 checks, compatibility data, lock comparison, record, report — is the real code.
 """
@@ -23,10 +25,10 @@ from envlock.profiles import load_profile  # noqa: E402
 from envlock.verify import hardware, verifier  # noqa: E402
 from envlock.verify.model import ProbeDoc, ProbeRun  # noqa: E402
 from envlock.verify.report import markdown  # noqa: E402
-from tests.verify_support import recorded_probe, write_profile  # noqa: E402
+from tests.verify_support import probe_fixture, write_profile  # noqa: E402
 
 pytest_plugins = ["tests.verify_support"]
-pytestmark = pytest.mark.recorded
+pytestmark = pytest.mark.constructed
 
 
 def fake_probe(monkeypatch, doc: dict, driver_cuda: str | None, platform: str) -> None:
@@ -45,7 +47,7 @@ def cuda_env(project, tmp_path):
     write_profile(project.root, "cuda12", tensorflow={"variant": "cuda"}, verify={"device": "gpu"})
     prefix = tmp_path / "env"
     prefix.mkdir()
-    return load_profile(project, "cuda12"), prefix, recorded_probe("cuda-linux-x86_64.json", prefix)
+    return load_profile(project, "cuda12"), prefix, probe_fixture("constructed-cuda-linux-x86_64.json", prefix)
 
 
 def write_lock(project, name: str, pkgs: list[tuple[str, str, str]]) -> Path:
@@ -179,10 +181,11 @@ def test_conda_owned_library_is_compared_too(monkeypatch, project, cuda_env):
 
 @pytest.fixture
 def metal_env(project, tmp_path):
-    write_profile(project.root, "mac", platforms=["osx-arm64"], tensorflow={"variant": "metal"}, verify={"device": "metal"})
+    write_profile(project.root, "mac", platforms=["osx-arm64"], tensorflow={"version": "2.19.*", "variant": "metal"},
+                  verify={"device": "metal"})
     prefix = tmp_path / "env"
     prefix.mkdir()
-    return load_profile(project, "mac"), prefix, recorded_probe("metal-macos-arm64.json", prefix)
+    return load_profile(project, "mac"), prefix, probe_fixture("constructed-metal-macos-arm64.json", prefix)
 
 
 def test_metal_environment_passes(monkeypatch, project, metal_env):
