@@ -13,13 +13,22 @@ pytest.register_assert_rewrite("tests.verify_support")
 
 from envlock.activation import bare_environ, write_env_vars  # noqa: E402
 from envlock.profiles import load_profile  # noqa: E402
+from envlock.project import Project  # noqa: E402
 from envlock.startup_hook import PTH_NAME, write_hook  # noqa: E402
 from envlock.verify import hardware, verifier  # noqa: E402
 from envlock.verify.model import ProbeDoc, ProbeRun  # noqa: E402
 from envlock.verify.runner import run_probe  # noqa: E402
 from tests.verify_support import recorded_probe, write_profile  # noqa: E402
 
-pytest_plugins = ["tests.verify_support"]
+# no pytest_plugins here: registering tests.verify_support this early in collection would let
+# create_support's `project` fixture (registered later) shadow its one for the verify tests
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Project:
+    root = tmp_path / "proj"
+    root.mkdir()
+    return Project(root)
 
 
 def legacy_doc(prefix: Path, resolves_to: str) -> dict:
