@@ -96,3 +96,12 @@ def activated_environ(prefix: Path, base: dict[str, str] | None = None) -> dict[
     env.update(activation_vars(prefix))
     env["PATH"] = os.pathsep.join([str(bin_dir(prefix.resolve())), env.get("PATH", "")]).rstrip(os.pathsep)
     return env
+
+
+def bare_environ() -> dict[str, str]:
+    """A minimal environment, as cron, ``env -i`` or a cleared ``subprocess`` start an
+    interpreter with: no activation, no caller variables, only PATH and HOME."""
+    env = {"PATH": os.defpath.lstrip(os.pathsep) or "/usr/bin:/bin", "HOME": os.environ.get("HOME", os.path.expanduser("~"))}
+    if sys.platform == "win32" and "SYSTEMROOT" in os.environ:  # Windows processes need it to start
+        env["SYSTEMROOT"] = os.environ["SYSTEMROOT"]
+    return env

@@ -22,6 +22,7 @@ import yaml
 
 from envlock.activation import write_env_vars
 from envlock.project import Project
+from envlock.startup_hook import install_into
 
 TF_VERSION = "2.21.0"
 FIXTURES = Path(__file__).parent / "verify_fixtures"
@@ -58,15 +59,17 @@ def cached_venv(name: str, packages: list[str]) -> Path:
 
 
 def view(base: Path, where: Path, env_vars: dict[str, str] | None = None) -> Path:
-    """A thin venv sharing ``base``'s site-packages, with its own activation variables."""
+    """A thin venv sharing ``base``'s site-packages, with its own activation variables (and startup hook)."""
     where.mkdir(parents=True)
     shutil.copy(base / "pyvenv.cfg", where / "pyvenv.cfg")
     (where / "bin").mkdir()
     (where / "bin" / "python").symlink_to(os.path.realpath(base / "bin" / "python"))
-    (where / "lib" / PY).mkdir(parents=True)
-    (where / "lib" / PY / "site-packages").symlink_to(base / "lib" / PY / "site-packages")
+    site = where / "lib" / PY / "site-packages"
+    site.mkdir(parents=True)  # its own, for the startup hook; the shared one joins through a .pth
+    (site / "_view_base.pth").write_text(f"import site; site.addsitedir({str(base / 'lib' / PY / 'site-packages')!r})\n")
     if env_vars:
         write_env_vars(where, env_vars)
+        install_into(site, env_vars)  # what envlock create writes: the variables for bare starts too
     return where
 
 

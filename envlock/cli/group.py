@@ -18,6 +18,7 @@ COMMANDS: dict[str, str] = {
     "check": "check_cmd",
     "run": "run_cmd",
     "activate": "activate_cmd",
+    "kernel": "kernel_cmd",
     "cache-key": "cache_key_cmd",
     "verify": "verify_cmd",
     "audit": "audit_cmd",

@@ -243,8 +243,10 @@ def create_environment(
             prepared.wait_checks()  # a tampered or missing archive fails the create here, before the swap
 
             from envlock.activation import write_env_vars
+            from envlock.startup_hook import write_hook
 
             write_env_vars(staging, env_vars)
+            write_hook(staging, env_vars)  # the same variables for interpreter starts without activation
             write_stamp(staging, EnvStamp(profile=name, platform=plat, lock_path=str(lock_path),
                                           lock_file_sha256=lock_sha, lock_digest=digest, env_vars=env_vars))
             t = time.perf_counter()

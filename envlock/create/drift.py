@@ -24,6 +24,7 @@ from pydantic import BaseModel
 from envlock.activation import read_env_vars
 from envlock.create.stamp import read_stamp
 from envlock.lockfile import LockedPackage
+from envlock.startup_hook import hook_drift
 
 
 class PackageDrift(BaseModel):
@@ -208,6 +209,7 @@ def check_prefix(
         for k in sorted(set(env_vars) | set(have_vars)):
             if env_vars.get(k) != have_vars.get(k):
                 report.env_vars.append(VarDrift(name=k, locked=env_vars.get(k), installed=have_vars.get(k)))
+        report.files += hook_drift(prefix, env_vars)  # the startup hook carrying them
     return report
 
 

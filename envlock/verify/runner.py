@@ -16,7 +16,7 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from envlock.activation import activated_environ, python_of
+from envlock.activation import activated_environ, bare_environ, python_of
 from envlock.verify.model import ProbeDoc, ProbeRun
 
 STDERR_TAIL_LINES = 40
@@ -58,7 +58,7 @@ def run_probe(prefix: Path, config: dict, *, timeout_s: float, python: Path | No
         script = Path(tmp) / "envlock_probe.py"
         script.write_text(probe_source())
         cmd = [str(python), "-I", str(script), json.dumps(config)]
-        env = activated_environ(prefix)
+        env = bare_environ() if config.get("bare") else activated_environ(prefix)  # bare: a start without activation
         env.setdefault("TF_CPP_MIN_LOG_LEVEL", "0")
         start = time.perf_counter()
         try:

@@ -12,6 +12,7 @@ from envlock.profiles import Profile
 from envlock.project import Project
 from envlock.verify import baseline, hardware, record
 from envlock.verify.checks import Context, run_checks
+from envlock.verify.checks.bare_start import check_bare_start
 from envlock.verify.model import Check, ProbeRun, VerifyReport
 from envlock.verify.runner import run_probe
 
@@ -88,6 +89,7 @@ def _verify(project: Project, profile: Profile, prefix: Path, *, bench: bool, re
                   driver_cuda=hardware.host_cuda_version(),
                   locked=lock.for_platform(platform) if lock else None, platform=platform, bench=bench)
     report.checks += run_checks(ctx)
+    report.checks += check_bare_start(ctx, run_probe, timeout_s or profile.verify.timeout_s)
     report.ok = all(c.ok for c in report.checks)
     if lock_note:
         report.warnings.append(lock_note)
