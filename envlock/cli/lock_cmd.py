@@ -7,7 +7,7 @@ import sys
 import click
 
 from envlock.cli._common import err, handles_errors, open_project, out, print_json, project_option
-from envlock.errors import EXIT_CHECK_FAILED, InputError
+from envlock.errors import EXIT_BAD_INPUT, EXIT_CHECK_FAILED, InputError
 
 
 @click.command("lock")
@@ -26,15 +26,22 @@ def command(profiles: tuple[str, ...], all_: bool, check: bool, update: tuple[st
     names = list(profiles) or project.profile_names()
     if not names:
         raise InputError(f"{project.profiles_dir}: no profiles found; add profiles/<name>.yml (see README).")
-    for n in names:
+    for n in profiles:
         project.require_profile(n)
     if check:
         _check(project, names, as_json)
         return
     if update and not profiles:
         raise InputError("--update needs --profile NAME: name the profile whose lock should move.")
-    from envlock.lock import lock_profile
+    from rich.markup import escape
 
+    from envlock.lock import lock_profile
+    from envlock.profile_scan import split_invalid
+
+    # An invalid profile is reported and skipped; the others are locked all the same (exit 2 at the end).
+    names, invalid = split_invalid(project, names)
+    for problem in invalid.values():
+        err.print(f"[bold red]error:[/] {escape(problem)}", highlight=False)
     results = []
     for name in names:
         res = lock_profile(project, name, update=list(update), conda_exe=conda_exe,
@@ -44,19 +51,26 @@ def command(profiles: tuple[str, ...], all_: bool, check: bool, update: tuple[st
             counts = ", ".join(f"{p}: {res.conda_packages[p]} conda + {res.pip_packages[p]} pip" for p in res.platforms)
             out.print(f"[green]locked[/] {name} ({counts}) in {res.seconds:.1f} s → locks/{name}.conda-lock.yml")
     if as_json:
-        print_json([r.__dict__ for r in results])
+        print_json({"ok": not invalid, "profiles": [r.__dict__ for r in results],
+                    "invalid": [{"profile": n, "reason": why} for n, why in invalid.items()]})
+    if invalid:
+        sys.exit(EXIT_BAD_INPUT)
 
 
 def _check(project, names: list[str], as_json: bool) -> None:
-    from envlock.lock_state import lock_state
+    from rich.markup import escape
 
-    states = [lock_state(project, n) for n in names]
+    from envlock.profile_scan import lock_state_or_invalid
+
+    states = [lock_state_or_invalid(project, n) for n in names]
     bad = [s for s in states if s.state != "fresh"]
     if as_json:
         print_json({"ok": not bad, "profiles": [s.__dict__ for s in states]})
     else:
         for s in states:
             colour = "green" if s.state == "fresh" else "red"
-            out.print(f"[{colour}]{s.state:7}[/] {s.profile}: {s.reason}", highlight=False)
+            out.print(f"[{colour}]{s.state:7}[/] {escape(s.profile)}: {escape(s.reason)}", highlight=False)
+    if any(s.state == "invalid" for s in states):
+        sys.exit(EXIT_BAD_INPUT)
     if bad:
         sys.exit(EXIT_CHECK_FAILED)
