@@ -142,7 +142,7 @@ def _check_expansion(root: object, max_values: int, max_depth: int) -> None:
                 descended = True
                 break
             if total[0] > max_values:
-                raise _TooBig(f"its YAML aliases expand to more than {max_values:,} values")
+                raise _TooBig(f"holds more than {max_values:,} values (counting each use of a YAML alias)")
         if descended:
             continue
         stack.pop()
@@ -151,4 +151,4 @@ def _check_expansion(root: object, max_values: int, max_depth: int) -> None:
         if stack:
             stack[-1][3][0] += total[0]
             if stack[-1][3][0] > max_values:
-                raise _TooBig(f"its YAML aliases expand to more than {max_values:,} values")
+                raise _TooBig(f"holds more than {max_values:,} values (counting each use of a YAML alias)")
