@@ -81,9 +81,11 @@ def load_yaml(
         raise InputError(f"{source}: is not valid YAML ({one_line(str(exc))}); fix the syntax of this {what}.") from None
     except _TooBig as exc:
         raise InputError(f"{source}: {exc}; this {what} is not one envlock can use — write the values out.") from None
-    except (ValueError, TypeError, OverflowError, RecursionError) as exc:
-        # A tag or number whose text cannot be a value: !!timestamp 2024-99-99, !!int 0x, 5000 digits.
-        raise InputError(f"{source}: holds a value YAML cannot read ({one_line(str(exc))}); "
+    except Exception as exc:  # noqa: BLE001 - PyYAML's constructors raise whatever their parsing raises
+        # A tag or number whose text cannot be a value: !!timestamp 2024-99-99, !!int 0x, an empty
+        # !!bool (KeyError), 5000 digits.
+        detail = str(exc) if isinstance(exc, ValueError) else f"{type(exc).__name__}: {exc}"
+        raise InputError(f"{source}: holds a value YAML cannot read ({one_line(detail)}); "
                          f"fix or quote that value in this {what}.") from None
     finally:
         loader.dispose()

@@ -61,6 +61,8 @@ def test_profile_not_utf8(tmp_path: Path) -> None:
 @pytest.mark.parametrize(("text", "needle"), [
     ("name: p\nstarted: !!timestamp 2024-99-99\n", "month must be in 1..12"),
     ("name: p\ncount: !!int 0x\n", "invalid literal for int()"),
+    ("name: p\nflag: !!bool\n", "KeyError: ''"),
+    ("name: p\nwhen: !!timestamp 99999-01-01\n", "AttributeError"),
     ("name: p\nbig: " + "9" * 5000 + "\n", "Exceeds the limit"),
 ])
 def test_profile_tag_with_an_impossible_value(tmp_path: Path, text: str, needle: str) -> None:

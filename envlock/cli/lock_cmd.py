@@ -69,8 +69,12 @@ def _check(project, names: list[str], as_json: bool) -> None:
     else:
         for s in states:
             colour = "green" if s.state == "fresh" else "red"
-            out.print(f"[{colour}]{s.state:7}[/] {escape(s.profile)}: {escape(s.reason)}", highlight=False)
-    if any(s.state == "invalid" for s in states):
+            why = "see the error below" if s.state == "invalid" else s.reason
+            out.print(f"[{colour}]{s.state:7}[/] {escape(s.profile)}: {escape(why)}", highlight=False)
+    invalid = [s for s in states if s.state == "invalid"]
+    for s in invalid:
+        err.print(f"[bold red]error:[/] {escape(s.reason)}", highlight=False)
+    if invalid:
         sys.exit(EXIT_BAD_INPUT)
     if bad:
         sys.exit(EXIT_CHECK_FAILED)
