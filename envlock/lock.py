@@ -101,7 +101,7 @@ def lock_profile(
         result.conda_packages[plat] = sum(1 for p in lock["package"] if p["platform"] == plat and p.get("manager", "conda") == "conda")
         result.pip_packages[plat] = len(pins)
     # Name the real inputs, not the temporary environment.yml conda-lock was handed.
-    lock["metadata"]["sources"] = [f"profiles/{name}.yml", "environment.template.yml"]
+    lock["metadata"]["sources"] = [source.relative_to(project.root).as_posix(), "environment.template.yml"]
     ih = input_hash(spec)
     lock_bytes = dump_lock(lock)
     explicit = {plat: explicit_text(name, plat, lock, ih) for plat in spec.platforms}

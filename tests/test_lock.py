@@ -237,7 +237,8 @@ def test_profiles_command_lists_state(make_project) -> None:
     project = make_project({"a": {}, "b": {"keras": "3.5.*"}})
     assert envlock(project, "lock", "--profile", "a").returncode == 0
     r = envlock(project, "profiles", "--json")
-    rows = {row["name"]: row for row in json.loads(r.stdout)}
+    assert r.returncode == 0 and json.loads(r.stdout)["ok"] is True
+    rows = {row["name"]: row for row in json.loads(r.stdout)["profiles"]}
     assert rows["a"]["lock"] == "fresh" and rows["b"]["lock"] == "missing"
     assert rows["b"]["keras"] == "3.5.*" and rows["a"]["source"] == "conda"
     r = envlock(project, "profiles")

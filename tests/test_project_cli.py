@@ -10,6 +10,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
+import yaml
 from conftest import ENVLOCK, OFFLINE
 
 
@@ -75,6 +76,8 @@ def test_lock_locks_the_valid_profiles_and_reports_the_invalid_one(two_profiles:
     locks = two_profiles / "locks"
     assert (locks / "good.conda-lock.yml").is_file() and (locks / "yamlish.conda-lock.yml").is_file()
     assert not (locks / "broken.conda-lock.yml").exists() and not (locks / "broken").exists()
+    meta = yaml.safe_load((locks / "yamlish.conda-lock.yml").read_text())["metadata"]
+    assert meta["sources"] == ["profiles/yamlish.yaml", "environment.template.yml"]
 
     check = run(two_profiles / "locks", "lock", "--check")
     assert check.returncode == 2
