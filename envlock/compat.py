@@ -121,9 +121,19 @@ class AuditFacts(_Strict):
     pip_builds: dict[str, dict[str, str]]
 
 
+class MetalBreak(_Strict):
+    """A TensorFlow line tensorflow-metal does not load with: what happens, and the source."""
+
+    error: str
+    source: str
+
+
 class CompatTable(_Strict):
     schema_: int = 1
+    sources: dict[str, str] = {}
     metal_plugin: dict[str, str]
+    metal_python_max: str | None = None
+    metal_unsupported: dict[str, MetalBreak] = {}
     pip_packages: dict[str, dict[str, str]]
     pip_provides: dict[str, list[str]] = {}
     log_hints: list[LogHint] = []
@@ -141,6 +151,10 @@ class CompatTable(_Strict):
     def first_keras3_line(self) -> str:
         """The first line whose ``tf.keras`` is Keras 3 (2.16)."""
         return min((r.line for r in self.releases if r.keras.major == 3), key=version_key)
+
+    def newest_metal_line(self) -> str:
+        """The newest TensorFlow line a released tensorflow-metal loads with."""
+        return max(self.metal_plugin, key=version_key)
 
     def oldest(self) -> Release:
         return min(self.releases, key=lambda r: version_key(r.line))

@@ -142,7 +142,7 @@ def lock_profile(
             )
         lock["package"].extend(pip_entries(plat, pins))
     # Name the real inputs, not the temporary environment.yml conda-lock was handed.
-    lock["metadata"]["sources"] = [f"profiles/{name}.yml", "environment.template.yml"]
+    lock["metadata"]["sources"] = [source.relative_to(project.root).as_posix(), "environment.template.yml"]
     lock = scrub(lock, channels.written)
     _counts(result, lock)
     result.changes = lock_changes(old, lock) if old else {}

@@ -29,7 +29,7 @@ if TYPE_CHECKING:
     from envlock.profiles import LockSpec, Profile
 
 LOCK_FORMAT = 1
-State = Literal["fresh", "stale", "missing"]
+State = Literal["fresh", "stale", "missing", "invalid"]
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from envlock import compat
-from envlock.compat import spec_floor
+from envlock.compat import minor_of, spec_floor, version_key
 
 if TYPE_CHECKING:
     from envlock.profiles import Profile
@@ -57,8 +57,8 @@ def check_compatibility(profile: Profile) -> list[str]:
             out.append(f"conda-forge builds TensorFlow {rel.line} only for {', '.join(rel.conda_forge.platforms)}, not {plat}")
     if tf.variant == "cuda" and tf.source == "pip" and not rel.pip_and_cuda:
         out.append(f"tensorflow[and-cuda] exists from 2.14; TensorFlow {rel.line} has no pip CUDA route — use source: conda")
-    if tf.variant == "metal" and rel.line not in table.metal_plugin:
-        out.append(f"no tensorflow-metal release pairs with TensorFlow {rel.line}")
+    if tf.variant == "metal":
+        out += _metal_problems(profile, rel.line)
     if tf.variant == "cuda" and tf.source == "conda":
         for plat in profile.platforms:
             if "__cuda" not in profile.virtual_packages.get(plat, {}):
@@ -66,4 +66,24 @@ def check_compatibility(profile: Profile) -> list[str]:
     for plat in profile.virtual_packages:
         if plat not in profile.platforms:
             out.append(f"field 'virtual_packages' names {plat}, which is not in 'platforms'")
+    return out
+
+
+def _metal_problems(profile: Profile, line: str) -> list[str]:
+    """A Metal profile needs a TensorFlow line and a Python that tensorflow-metal loads with."""
+    table = compat.table()
+    works = table.newest_metal_line()
+    fix = (f"the newest TensorFlow it loads with is {works} (tensorflow-metal {table.metal_plugin[works]}"
+           + (f", Python <= {table.metal_python_max}" if table.metal_python_max else "")
+           + f"): set tensorflow.version \"{works}.*\"")
+    out: list[str] = []
+    if broken := table.metal_unsupported.get(line):
+        out.append(f"field 'tensorflow.version': tensorflow-metal does not load with TensorFlow {line} "
+                   f"({broken.error}; {broken.source}); {fix}")
+    elif line not in table.metal_plugin:
+        out.append(f"field 'tensorflow.version': no tensorflow-metal release pairs with TensorFlow {line}; {fix}")
+    top = table.metal_python_max
+    if top and version_key(minor_of(profile.python)) > version_key(top):
+        out.append(f"field 'python' {profile.python}: tensorflow-metal has no wheel for Python above {top}; "
+                   f"use python: \"{top}.*\" or older")
     return out

@@ -10,17 +10,17 @@ from __future__ import annotations
 import difflib
 import re
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from envlock import compat
 from envlock.compat import spec_major
 from envlock.errors import InputError
+from envlock.messages import one_line
 from envlock.profile_rules import check_compatibility
 from envlock.project import Project
-from envlock.yaml_load import safe_load
+from envlock.template import load_template, read_mapping, spec_problem
 
 KNOWN_PLATFORMS = (
     "linux-64", "linux-aarch64", "linux-ppc64le", "osx-64", "osx-arm64", "win-64", "noarch",
@@ -32,10 +32,35 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+def _one_line(value: str) -> str:
+    if any(c in value for c in "\n\r\x00"):
+        raise ValueError("must be one line of text")
+    return value
+
+
+def _spec(value: str) -> str:
+    if problem := spec_problem(value):
+        raise ValueError(f"is {problem}")
+    return value
+
+
+Line = Annotated[str, AfterValidator(_one_line)]
+Spec = Annotated[str, AfterValidator(_spec)]
+_MINOR_ONLY = re.compile(r"\d+\.\d+")
+
+
 class TensorFlowSpec(_Strict):
-    version: str = Field(description='conda-style version of TensorFlow, one minor line, e.g. "2.21.*"')
+    version: Spec = Field(description='conda-style version of TensorFlow, one minor line, e.g. "2.21.*"')
     source: Literal["pip", "conda"] = "pip"
     variant: Literal["cpu", "cuda", "metal"] = "cpu"
+
+    @field_validator("version")
+    @classmethod
+    def _minor_line(cls, value: str) -> str:
+        """"2.17" means the 2.17 line, "2.17.*", for both sources: conda's solver reads a bare
+        "2.17" as ==2.17 and pip as ==2.17.0, neither of which is the line's newest release."""
+        value = value.strip()
+        return f"{value}.*" if _MINOR_ONLY.fullmatch(value) else value
 
 
 class VerifySettings(_Strict):
@@ -50,24 +75,24 @@ class VerifySettings(_Strict):
 
 
 class Profile(_Strict):
-    name: str
+    name: Line
     description: str = ""
-    platforms: list[str]
-    channels: list[str] | None = None
-    python: str
+    platforms: list[Line]
+    channels: list[Spec] | None = None
+    python: Spec
     tensorflow: TensorFlowSpec
-    keras: str
-    virtual_packages: dict[str, dict[str, str]] = {}
-    conda: list[str] = []
-    pip: list[str] = []
-    env_vars: dict[str, str] = {}
+    keras: Spec
+    virtual_packages: dict[Line, dict[Line, Line]] = {}
+    conda: list[Spec] = []
+    pip: list[Spec] = []
+    env_vars: dict[Line, Line] = {}
     verify: VerifySettings = VerifySettings()
 
     @field_validator("keras", "python")
     @classmethod
     def _has_version(cls, value: str) -> str:
         if not re.search(r"\d", value):
-            raise ValueError(f"'{value}' is not a version spec; write e.g. \"3.*\" or \"3.11.*\"")
+            raise ValueError(f"'{one_line(value, 40)}' is not a version spec; write e.g. \"3.*\" or \"3.11.*\"")
         return value
 
     @field_validator("platforms")
@@ -79,7 +104,7 @@ class Profile(_Strict):
             if p not in KNOWN_PLATFORMS:
                 close = difflib.get_close_matches(p, KNOWN_PLATFORMS, n=1)
                 hint = f" (did you mean '{close[0]}'?)" if close else ""
-                raise ValueError(f"unknown platform '{p}'{hint}; known: {', '.join(KNOWN_PLATFORMS)}")
+                raise ValueError(f"unknown platform '{one_line(p, 40)}'{hint}; known: {', '.join(KNOWN_PLATFORMS)}")
         return value
 
     # --- derived facts -------------------------------------------------------------
@@ -121,24 +146,10 @@ class LockSpec(BaseModel):
 
 # --- loading ---------------------------------------------------------------------------
 
-def _yaml_file(path: Path, what: str) -> dict:
-    try:
-        data = safe_load(path.read_text())
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        at = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        raise InputError(f"{path}: is not valid YAML{at} ({getattr(exc, 'problem', exc)}). Fix the syntax of this {what}.") from None
-    except OSError as exc:
-        raise InputError(f"{path}: cannot read this {what} ({exc.strerror}).") from None
-    if not isinstance(data, dict):
-        raise InputError(f"{path}: a {what} must be a YAML mapping of fields, not {type(data).__name__}.")
-    return data
-
-
 def _explain(path: Path, exc: ValidationError, model: type[BaseModel]) -> InputError:
     lines = []
-    for err in exc.errors():
-        loc = ".".join(str(p) for p in err["loc"]) or "(top level)"
+    for err in exc.errors(include_url=False, include_input=False)[:10]:
+        loc = one_line(".".join(str(p) for p in err["loc"]) or "(top level)", 80)
         if err["type"] == "extra_forbidden":
             field = str(err["loc"][-1])
             known = _field_names(model, err["loc"][:-1])
@@ -148,7 +159,7 @@ def _explain(path: Path, exc: ValidationError, model: type[BaseModel]) -> InputE
         elif err["type"] == "missing":
             lines.append(f"field '{loc}' is required")
         else:
-            lines.append(f"field '{loc}': {err['msg']}")
+            lines.append(f"field '{loc}': {one_line(err['msg'], 200)}")
     return InputError(f"{path}: invalid profile — " + "; ".join(lines) + ". Fix these fields and run again.")
 
 
@@ -169,14 +180,14 @@ def load_profile(project: Project, name: str) -> Profile:
 
 
 def load_profile_file(path: Path) -> Profile:
-    data = _yaml_file(path, "profile")
+    data = read_mapping(path, "profile")
     try:
         profile = Profile.model_validate(data)
     except ValidationError as exc:
         raise _explain(path, exc, Profile) from None
     if profile.name != path.stem:
         raise InputError(
-            f"{path}: field 'name' is '{profile.name}' but the file is {path.name}; "
+            f"{path}: field 'name' is '{one_line(profile.name, 60)}' but the file is {path.name}; "
             f"a profile's name must equal its file's stem — set name: {path.stem} or rename the file."
         )
     problems = check_compatibility(profile)
@@ -222,49 +233,33 @@ def tensorflow_specs(profile: Profile, platform: str) -> tuple[list[str], list[s
     return conda, pip
 
 
-def load_template(project: Project) -> dict:
-    path = project.template_path
-    if not path.is_file():
-        raise InputError(f"{path}: the shared template is missing. Create a plain environment.yml there (channels + dependencies).")
-    data = _yaml_file(path, "environment template")
-    deps = data.get("dependencies", [])
-    if not isinstance(deps, list):
-        raise InputError(f"{path}: field 'dependencies' must be a list of specs.")
-    for dep in deps:
-        if not isinstance(dep, str) and not (isinstance(dep, dict) and set(dep) == {"pip"}):
-            raise InputError(f"{path}: field 'dependencies' entry {dep!r} must be a spec string or a 'pip:' list.")
-    return data
-
-
 def _spec_name(spec: str) -> str:
     return re.split(r"[\s=<>!~\[]", spec.strip(), maxsplit=1)[0].lower()
 
 
 def render(project: Project, profile: Profile) -> LockSpec:
     template = load_template(project)
-    channels = profile.channels if profile.channels is not None else list(template.get("channels") or [])
+    channels = profile.channels if profile.channels is not None else template.channels
     if not channels:
         raise InputError(f"{project.profile_path(profile.name)}: field 'channels' is empty and the template has none; name at least one channel.")
-    base_conda = [d for d in template.get("dependencies", []) if isinstance(d, str)]
-    base_pip = [p for d in template.get("dependencies", []) if isinstance(d, dict) for p in d["pip"]]
     # The profile's python replaces the template's.
-    conda = [d for d in base_conda if _spec_name(d) != "python"] + [f"python {profile.python}"]
+    conda = [d for d in template.conda if _spec_name(d) != "python"] + [f"python {profile.python}"]
     pip_specs: dict[str, list[str]] = {}
     pip_excludes: dict[str, list[str]] = {}
     extra_conda: list[str] = []
     for plat in profile.platforms:
         c, p = tensorflow_specs(profile, plat)
         extra_conda = c  # identical across platforms for the conda route
-        pip_specs[plat] = base_pip + p + list(profile.pip)
+        pip_specs[plat] = template.pip + p + list(profile.pip)
         provided = compat.table().pip_provides
         excludes = sorted({x for spec in pip_specs[plat] for x in provided.get(_spec_name(spec), [])})
         if excludes:
             pip_excludes[plat] = excludes
-    env_vars = dict(template.get("variables") or {})
+    env_vars = dict(template.variables)
     env_vars.update(profile.activation_vars)
     return LockSpec(
         name=profile.name,
-        channels=channels,
+        channels=list(channels),
         platforms=list(profile.platforms),
         conda_specs=conda + extra_conda + list(profile.conda),
         pip_specs=pip_specs,

@@ -39,13 +39,19 @@ def test_shipped_profiles_load_and_render(name: str) -> None:
 
 
 def test_shipped_profiles_target_newest_tensorflow_of_their_route() -> None:
+    """Newest of the route: conda-forge's for conda, PyPI's for pip, and for Metal the newest
+    line a released tensorflow-metal loads with (2.19: tf-notes.md section 2)."""
     project = Project.at(REPO)
-    newest = compat.table().newest().line
-    newest_conda = max((r.line for r in compat.table().releases if r.conda_forge), key=compat.version_key)
+    table = compat.table()
+    newest_conda = max((r.line for r in table.releases if r.conda_forge), key=compat.version_key)
     for name in project.profile_names():
         p = load_profile(project, name)
-        expected = newest_conda if p.tensorflow.source == "conda" else newest
+        if p.tensorflow.variant == "metal":
+            expected = table.newest_metal_line()
+        else:
+            expected = newest_conda if p.tensorflow.source == "conda" else table.newest().line
         assert compat.minor_of(p.tensorflow.version) == expected, name
+    assert table.newest_metal_line() == "2.19"
 
 
 def test_misspelled_field_names_field_and_suggests(tmp_path: Path) -> None:
@@ -106,7 +112,9 @@ def test_compatible_combinations_accepted(tmp_path: Path) -> None:
     ({"version": "2.21.*", "source": "pip", "variant": "cpu"}, "linux-64", [], ["tensorflow-cpu==2.21.*", "keras==3.*"]),
     ({"version": "2.21.*", "source": "pip", "variant": "cpu"}, "osx-arm64", [], ["tensorflow==2.21.*", "keras==3.*"]),
     ({"version": "2.21.0", "source": "pip", "variant": "cuda"}, "linux-64", [], ["tensorflow[and-cuda]==2.21.0", "keras==3.*"]),
-    ({"version": "2.21.*", "source": "pip", "variant": "metal"}, "osx-arm64", [], ["tensorflow==2.21.*", "tensorflow-metal==1.2.*", "keras==3.*"]),
+    ({"version": "2.19.*", "source": "pip", "variant": "metal"}, "osx-arm64", [], ["tensorflow==2.19.*", "tensorflow-metal==1.2.*", "keras==3.*"]),
+    ({"version": "2.17", "source": "pip", "variant": "cpu"}, "linux-64", [], ["tensorflow-cpu==2.17.*", "keras==3.*"]),
+    ({"version": "2.19", "source": "conda", "variant": "cpu"}, "linux-64", ["tensorflow 2.19.* cpu*", "keras 3.*"], []),
     ({"version": "2.19.*", "source": "conda", "variant": "cuda"}, "linux-64", ["tensorflow 2.19.* cuda*", "cuda-version 12.*", "keras 3.*"], []),
     ({"version": "2.19.*", "source": "conda", "variant": "cpu"}, "linux-64", ["tensorflow 2.19.* cpu*", "keras 3.*"], []),
 ])

@@ -13,6 +13,7 @@ from envlock.audit import (  # noqa: F401  (importing a rule module registers it
     profile_rules,
     rules_cuda,
     rules_file,
+    rules_metal,
     rules_stack,
 )
 from envlock.audit.findings import FileReport, Finding, sort_findings

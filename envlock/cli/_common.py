@@ -22,8 +22,9 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 def project_option(f: F) -> F:
     return click.option(
-        "--project", "project_dir", type=click.Path(file_okay=False), default=".",
-        show_default=True, help="Project directory holding profiles/, environment.template.yml, locks/.",
+        "--project", "project_dir", type=click.Path(file_okay=False), default=None,
+        help="Project directory holding profiles/, environment.template.yml, locks/ "
+             "[default: the nearest directory upward holding environment.template.yml].",
     )(f)
 
 

@@ -79,8 +79,9 @@ def fast_exit_requested() -> bool:
     return _FAST_EXIT
 
 
-def open_project(project_dir: str) -> Project:
-    return Project.at(project_dir)
+def open_project(project_dir: str | None) -> Project:
+    """``--project DIR`` as given; without it, the nearest directory upward holding the template."""
+    return Project.at(project_dir) if project_dir else Project.find()
 
 
 def print_json(data: Any) -> None:

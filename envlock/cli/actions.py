@@ -53,8 +53,8 @@ def create(name: str, prefix: Path | None, platform: str | None, lock_file: Path
 
 def target_prefix(project_dir: str, name: str, prefix: Path | None) -> Path:
     """The profile's environment (``--prefix`` or the project's default), which must exist."""
-    project = open_project(project_dir)
-    if prefix is None:
+    if prefix is None:  # an explicit --prefix needs no project
+        project = open_project(project_dir)
         project.require_profile(name)
     target = (Path(prefix) if prefix else project.default_prefix(name)).absolute()
     if not (target / "conda-meta").is_dir():

@@ -39,7 +39,8 @@ def command(lockfiles: tuple[Path, ...], profile_names: tuple[str, ...], as_json
     from envlock.audit import UNREADABLE, audit_path
     from envlock.profiles import load_profile
 
-    project = open_project(project_dir)
+    # Named lockfiles alone need no project.
+    project = open_project(project_dir) if profile_names or not lockfiles else Project.at(".")
     profiles = [load_profile(project, n) for n in profile_names]
     targets = _targets(project, list(lockfiles), profile_names)
     reports = []

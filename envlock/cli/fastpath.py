@@ -34,9 +34,9 @@ COMMANDS: dict[str, FastCommand] = {
                  "--frozen": ("frozen", "flag"), "--force": ("force", "flag"), "--no-verify": ("no_verify", "flag"),
                  "--jobs": ("jobs", "int"), "--json": ("as_json", "flag")},
         defaults={"prefix": None, "platform": None, "lock_file": None, "frozen": False, "force": False,
-                  "no_verify": False, "jobs": 8, "project_dir": ".", "as_json": False},
+                  "no_verify": False, "jobs": 8, "project_dir": None, "as_json": False},
         required=("name",)),
-    "run": FastCommand(options=PROJECT, defaults={"prefix": None, "project_dir": "."}, required=("name",), rest="cmd"),
+    "run": FastCommand(options=PROJECT, defaults={"prefix": None, "project_dir": None}, required=("name",), rest="cmd"),
 }
 
 

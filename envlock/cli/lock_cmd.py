@@ -7,7 +7,7 @@ import sys
 import click
 
 from envlock.cli._common import err, handles_errors, open_project, out, print_json, project_option
-from envlock.errors import EXIT_CHECK_FAILED, EnvlockError, InputError
+from envlock.errors import EXIT_BAD_INPUT, EXIT_CHECK_FAILED, EnvlockError, InputError
 
 
 class _JsonUsage(click.Command):
@@ -65,15 +65,22 @@ def _run(profiles: tuple[str, ...], check: bool, update: tuple[str, ...], update
     names = list(profiles) or project.profile_names()
     if not names:
         raise InputError(f"{project.profiles_dir}: no profiles found; add profiles/<name>.yml (see README).")
-    for n in names:
+    for n in profiles:
         project.require_profile(n)
     if check:
         _check(project, names, as_json)
         return
     if update and not profiles:
         raise InputError("--update needs --profile NAME: name the profile whose lock should move.")
-    from envlock.lock import lock_profile
+    from rich.markup import escape
 
+    from envlock.lock import lock_profile
+    from envlock.profile_scan import split_invalid
+
+    # An invalid profile is reported and skipped; the others are locked all the same (exit 2 at the end).
+    names, invalid = split_invalid(project, names)
+    for problem in invalid.values():
+        err.print(f"[bold red]error:[/] {escape(problem)}", highlight=False)
     for name in names:
         res = lock_profile(project, name, update=list(update), update_all=update_all, conda_exe=conda_exe,
                            progress=(lambda m: None) if as_json else (lambda m: err.print(f"[dim]{m}[/]")))
@@ -83,7 +90,10 @@ def _run(profiles: tuple[str, ...], check: bool, update: tuple[str, ...], update
         if not as_json:
             _print_result(res)
     if as_json:
-        print_json({"ok": True, "profiles": [r.to_json() for r in done]})
+        print_json({"ok": not invalid, "profiles": [r.to_json() for r in done],
+                    "invalid": [{"profile": n, "reason": why} for n, why in invalid.items()]})
+    if invalid:
+        sys.exit(EXIT_BAD_INPUT)
 
 
 def _print_result(res) -> None:  # noqa: ANN001 - envlock.lock.LockResult (imported lazily)
@@ -102,15 +112,23 @@ def _print_result(res) -> None:  # noqa: ANN001 - envlock.lock.LockResult (impor
 
 
 def _check(project, names: list[str], as_json: bool) -> None:
-    from envlock.lock_state import lock_state
+    from rich.markup import escape
 
-    states = [lock_state(project, n) for n in names]
+    from envlock.profile_scan import lock_state_or_invalid
+
+    states = [lock_state_or_invalid(project, n) for n in names]
     bad = [s for s in states if s.state != "fresh"]
     if as_json:
         print_json({"ok": not bad, "profiles": [s.__dict__ for s in states]})
     else:
         for s in states:
             colour = "green" if s.state == "fresh" else "red"
-            out.print(f"[{colour}]{s.state:7}[/] {s.profile}: {s.reason}", highlight=False)
+            why = "see the error below" if s.state == "invalid" else s.reason
+            out.print(f"[{colour}]{s.state:7}[/] {escape(s.profile)}: {escape(why)}", highlight=False)
+    invalid = [s for s in states if s.state == "invalid"]
+    for s in invalid:
+        err.print(f"[bold red]error:[/] {escape(s.reason)}", highlight=False)
+    if invalid:
+        sys.exit(EXIT_BAD_INPUT)
     if bad:
         sys.exit(EXIT_CHECK_FAILED)
