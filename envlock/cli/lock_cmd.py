@@ -90,8 +90,11 @@ def _run(profiles: tuple[str, ...], check: bool, update: tuple[str, ...], update
         if not as_json:
             _print_result(res)
     if as_json:
-        print_json({"ok": not invalid, "profiles": [r.to_json() for r in done],
-                    "invalid": [{"profile": n, "reason": why} for n, why in invalid.items()]})
+        answer: dict = {"ok": not invalid, "profiles": [r.to_json() for r in done],
+                        "invalid": [{"profile": n, "reason": why} for n, why in invalid.items()]}
+        if invalid:
+            answer.update(error=" ".join(invalid.values()), exit_code=EXIT_BAD_INPUT)
+        print_json(answer)
     if invalid:
         sys.exit(EXIT_BAD_INPUT)
 
