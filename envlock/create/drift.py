@@ -99,7 +99,7 @@ def _conda_records(prefix: Path) -> list[dict]:
     return out
 
 
-def _pip_dists(prefix: Path, conda_owned: set[str]) -> dict[str, tuple[str, str, str]]:
+def pip_dists(prefix: Path, conda_owned: set[str]) -> dict[str, tuple[str, str, str]]:
     """normalized name -> (version, site-packages dir, dist-info dir) of the dist-info
     directories not installed by conda."""
     out: dict[str, tuple[str, str, str]] = {}
@@ -155,7 +155,7 @@ def check_prefix(
                                                 installed=f"{r.get('version')} {r.get('build')}"))
 
     conda_owned = {f for r in records for f in r.get("files", [])}
-    pips = _pip_dists(prefix, conda_owned)
+    pips = pip_dists(prefix, conda_owned)
     for name, p in sorted(lock_pip.items()):
         have = pips[name][0] if name in pips else None
         if have is None:
