@@ -9,12 +9,10 @@ import json
 import os
 from pathlib import Path
 
-import pytest
-from conftest import profile_doc, write_project
 from create_support import env_prefix, envlock, leftovers, summary
-from wheel_index import WheelIndex, build_wheel, write_index
+from wheel_index import WheelIndex, pip_env
 
-pytest_plugins = ["create_support"]  # fixtures: project, cache, env, locked_template, extra_channel
+pytest_plugins = ["create_support", "wheel_index"]  # fixtures: project, cache, env; wheel_index, pip_project
 
 
 def check(project: Path, cache: Path, *extra: str, extra_env: dict | None = None) -> tuple[int, dict]:
@@ -99,28 +97,6 @@ def test_json_answers_every_error(project: Path, cache: Path) -> None:
 
 
 # --- the pip part ---------------------------------------------------------------------------
-
-@pytest.fixture
-def wheel_index(tmp_path: Path):
-    wheels = tmp_path / "index" / "files"
-    build_wheel(wheels, "tinypkg", "1.0", {"tinypkg/__init__.py": "VALUE = 42\n", "tinypkg/data.txt": "x" * 5000},
-                console_scripts={"tinytool": "tinypkg:main"})
-    index = WheelIndex(write_index(tmp_path / "index", sorted(wheels.iterdir())))
-    yield index
-    index.close()
-
-
-def pip_env(index: WheelIndex, uv_cache: Path) -> dict:
-    return {"UV_INDEX_URL": index.url, "UV_CACHE_DIR": str(uv_cache), "NO_PROXY": "127.0.0.1", "no_proxy": "127.0.0.1"}
-
-
-@pytest.fixture
-def pip_project(tmp_path: Path, tf_channel: Path, wheel_index: WheelIndex) -> Path:
-    project = write_project(tmp_path / "pip-project", {"t": profile_doc("t", tf_channel, pip=["tinypkg==1.0"])})
-    r = envlock(project, "lock", "--profile", "t", cache=tmp_path / "unused", extra_env=pip_env(wheel_index, tmp_path / "uv-lock"))
-    assert r.returncode == 0, r.stderr
-    return project
-
 
 def test_check_covers_pip_files_and_reinstall_restores_them(pip_project: Path, wheel_index: WheelIndex, tmp_path: Path) -> None:
     project, cache, uv_env = pip_project, tmp_path / "cache", pip_env(wheel_index, tmp_path / "uv")

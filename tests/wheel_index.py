@@ -1,4 +1,4 @@
-"""A real PEP 503 package index with real wheels, served over HTTP from 127.0.0.1: what uv
+"""PYTEST_DONT_REWRITE. A real PEP 503 package index with real wheels, served over HTTP from 127.0.0.1: what uv
 locks and installs the pip part of a profile from in offline tests (PyPI stands behind it in
 the e2e tests).  ``stall`` makes wheel downloads hang (a slow mirror) until released."""
 
@@ -11,6 +11,10 @@ import threading
 import zipfile
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+
+import pytest
+from conftest import profile_doc, write_project
+from create_support import envlock
 
 
 def _record_hash(data: bytes) -> str:
@@ -86,3 +90,27 @@ class WheelIndex:
     def close(self) -> None:
         self.release()
         self.server.shutdown()
+
+
+# --- fixtures (``pytest_plugins = ["wheel_index"]``) ----------------------------------------
+
+@pytest.fixture
+def wheel_index(tmp_path: Path):
+    wheels = tmp_path / "index" / "files"
+    build_wheel(wheels, "tinypkg", "1.0", {"tinypkg/__init__.py": "VALUE = 42\n", "tinypkg/data.txt": "x" * 5000},
+                console_scripts={"tinytool": "tinypkg:main"})
+    index = WheelIndex(write_index(tmp_path / "index", sorted(wheels.iterdir())))
+    yield index
+    index.close()
+
+
+def pip_env(index: WheelIndex, uv_cache: Path) -> dict:
+    return {"UV_INDEX_URL": index.url, "UV_CACHE_DIR": str(uv_cache), "NO_PROXY": "127.0.0.1", "no_proxy": "127.0.0.1"}
+
+
+@pytest.fixture
+def pip_project(tmp_path: Path, tf_channel: Path, wheel_index: WheelIndex) -> Path:
+    project = write_project(tmp_path / "pip-project", {"t": profile_doc("t", tf_channel, pip=["tinypkg==1.0"])})
+    r = envlock(project, "lock", "--profile", "t", cache=tmp_path / "unused", extra_env=pip_env(wheel_index, tmp_path / "uv-lock"))
+    assert r.returncode == 0, r.stderr
+    return project
