@@ -36,8 +36,11 @@ def _bind_prctl() -> Callable[..., int] | None:
 
 def die_with_parent() -> Callable[[], None] | None:
     """A ``preexec_fn`` that makes the child receive SIGKILL when this process dies; None where
-    that cannot be done (not Linux)."""
-    if not sys.platform.startswith("linux"):
+    that cannot be done: not Linux, or not the main thread (the kernel sends the signal when the
+    *thread* that forked exits, and a pool thread exits long before the process)."""
+    import threading
+
+    if not sys.platform.startswith("linux") or threading.current_thread() is not threading.main_thread():
         return None
     prctl = _bind_prctl()
     if prctl is None:
