@@ -16,6 +16,7 @@ from pathlib import Path
 
 from pydantic import BaseModel
 
+from envlock.child import die_with_parent
 from envlock.errors import InputError
 
 if sys.version_info >= (3, 11):
@@ -66,7 +67,7 @@ def target_args(platform: str, virtual: dict[str, str]) -> tuple[list[str], dict
 
 def _run_uv(args: list[str], env_extra: dict[str, str], what: str) -> None:
     env = dict(os.environ, **env_extra)
-    proc = subprocess.run([uv_bin(), *args], capture_output=True, text=True, env=env)
+    proc = subprocess.run([uv_bin(), *args], capture_output=True, text=True, env=env, preexec_fn=die_with_parent())
     if proc.returncode != 0:
         tail = "\n".join(line for line in proc.stderr.strip().splitlines()[-8:])
         raise InputError(f"{what}: the pip packages cannot be resolved —\n{tail}")

@@ -3,9 +3,12 @@ tensorflow-cpu 2.21 installed from PyPI by the lock's pip entries, then verified
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import json
 import os
 import subprocess
+import time
 from pathlib import Path
 
 import pytest
@@ -45,8 +48,32 @@ def test_pip_tensorflow_in_conda_prefix(tmp_path: Path, tf_channel: Path) -> Non
     # no-op, check and run on the real environment
     r = envlock(project, "create", "--profile", "tf", "--frozen", "--json", cache=TEST_CACHE)
     assert r.returncode == 0 and json.loads(r.stdout)["action"] == "up-to-date"
+    t = time.perf_counter()
     r = envlock(project, "check", "--profile", "tf", "--json", cache=TEST_CACHE)
+    check_s = time.perf_counter() - t
     assert r.returncode == 0, r.stdout
+    assert json.loads(r.stdout)["files_checked"] >= 15000  # the pip packages' files too, not only conda's
+    assert check_s < 1.0, f"check took {check_s:.2f} s on the TensorFlow environment"
+    print(f"check on the TensorFlow environment: {check_s:.3f} s, {json.loads(r.stdout)['files_checked']} files")
+    # an edit through a hard link (into uv's cache) is seen, and --reinstall brings the locked bytes back
+    sp = next((prefix / "lib").glob("python*/site-packages"))
+    victim = sp / "tensorflow" / "__init__.py"
+    [record] = list(sp.glob("tensorflow_cpu-*.dist-info/RECORD"))
+    [locked_hash] = [ln.split(",")[1] for ln in record.read_text().splitlines() if ln.startswith("tensorflow/__init__.py,")]
+    with open(victim, "r+b") as f:
+        f.write(b"#EDIT")
+    r = envlock(project, "check", "--profile", "tf", "--json", cache=TEST_CACHE)
+    assert r.returncode == 1 and json.loads(r.stdout)["fix"] == "envlock create --profile tf --reinstall"
+    # uv's cache copy of tensorflow-cpu holds the edit: it is dropped and downloaded again
+    r = envlock(project, "create", "--profile", "tf", "--reinstall", "--no-verify", "--json", cache=TEST_CACHE,
+                offline=False)
+    assert r.returncode == 0 and json.loads(r.stdout)["action"] == "reinstalled", r.stdout + r.stderr
+    assert "sha256=" + base64.urlsafe_b64encode(hashlib.sha256(victim.read_bytes()).digest()).rstrip(b"=").decode() == locked_hash
+    t = time.perf_counter()
+    r = envlock(project, "create", "--profile", "tf", "--reinstall", "--no-verify", "--json", cache=TEST_CACHE,
+                offline=False)
+    print(f"warm create --reinstall of the TensorFlow environment: {time.perf_counter() - t:.2f} s")
+    assert r.returncode == 0, r.stdout + r.stderr
     r = envlock(project, "run", "--profile", "tf", "--", "python", "-c",
                 "import os, keras; print(keras.__version__.split('.')[0], os.environ['TF_CPP_MIN_LOG_LEVEL'])",
                 cache=TEST_CACHE)

@@ -15,31 +15,37 @@ from envlock.errors import InputError
 
 @handles_errors
 def create(name: str, prefix: Path | None, platform: str | None, lock_file: Path | None, frozen: bool, force: bool,
-           no_verify: bool, jobs: int, project_dir: str, as_json: bool) -> None:
+           no_verify: bool, jobs: int, project_dir: str, as_json: bool, reinstall: bool = False,
+           full: bool = False) -> None:
     """Create (or update) the profile's environment from its lock; one line of summary, or
-    (``as_json``) the summary object."""
+    (``as_json``) the summary object — also when it fails (``ok`` false, the error)."""
     from envlock.create.core import create_environment
     from envlock.create.progress import make_progress
 
-    project = open_project(project_dir)
-    progress = make_progress(quiet=as_json)
+    if full and not reinstall:
+        raise InputError("--full works with --reinstall (it decides how much of the old environment and the "
+                         "package caches is hashed before a rebuild); add --reinstall or drop --full.")
     from envlock.create.core import VerificationFailed
 
     try:
-        result = create_environment(project, name, prefix=prefix, platform=platform, frozen=frozen, force=force,
-                                    verify=not no_verify, progress=progress, jobs=jobs,
-                                    lock_file=lock_file)
-    except VerificationFailed as exc:
+        project = open_project(project_dir)
+        progress = make_progress(quiet=as_json)
+        try:
+            result = create_environment(project, name, prefix=prefix, platform=platform, frozen=frozen, force=force,
+                                        verify=not no_verify, progress=progress, jobs=jobs,
+                                        lock_file=lock_file, reinstall=reinstall, full=full)
+        finally:
+            progress.close()
+    except (Exception, KeyboardInterrupt) as exc:
         if not as_json:
             raise
-        print_json({"ok": False, **records.to_dict(exc.result), "error": str(exc)})
-        sys.stderr.write(f"error: {exc}\n")
-        sys.exit(exc.exit_code)
-    finally:
-        progress.close()
+        from envlock.cli.json_answer import answer_error
+
+        context = records.to_dict(exc.result) if isinstance(exc, VerificationFailed) else {"profile": name, "action": "failed"}
+        answer_error(exc, **context)
     request_fast_exit()
     if as_json:
-        print_json(records.to_dict(result))
+        print_json({"ok": True, **records.to_dict(result)})
         return
     total = result.seconds.get("total", 0.0)
     # plain lines (no rich markup to render, and rich's import is a tenth of a no-op create)

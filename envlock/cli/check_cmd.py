@@ -27,17 +27,25 @@ from envlock.cli._common import (
 @json_option
 @handles_errors
 def command(name: str, prefix: Path | None, platform: str | None, full: bool, project_dir: str, as_json: bool) -> None:
-    """Compare an environment with its lock: conda and pip packages added, removed or changed,
-    files of locked conda packages modified or deleted, activation variables changed."""
+    """Compare an environment with its lock: conda and pip packages added (foreign), removed or
+    changed, files of locked conda and pip packages modified or deleted, activation variables
+    changed.  On drift, ends with the command that rebuilds it (create --reinstall)."""
     from envlock.create.check import run_check
 
-    project = open_project(project_dir)
-    report = run_check(project, name, prefix=prefix, platform=platform, full=full)
+    try:
+        project = open_project(project_dir)
+        report = run_check(project, name, prefix=prefix, platform=platform, full=full)
+    except (Exception, KeyboardInterrupt) as exc:
+        if not as_json:
+            raise
+        from envlock.cli.json_answer import answer_error
+
+        answer_error(exc, profile=name, clean=None)
     from envlock.verify import last
 
     verified = last.read(Path(report.prefix))
     if as_json:
-        print_json({**report.model_dump(), "clean": report.clean, "last_verification": verified})
+        print_json({"ok": report.clean, **report.model_dump(), "clean": report.clean, "last_verification": verified})
     else:
         render_report(report)
         out.print(last.summary(verified), highlight=False)
@@ -55,9 +63,12 @@ def render_report(report) -> None:  # noqa: ANN001
     for col in ("what", "name", "difference", "lock", "environment"):
         table.add_column(col)
     for p in report.packages:
-        table.add_row(f"{p.manager} package", p.name, p.kind, p.locked or "—", p.installed or "—")
+        kind = "added (not in the lock)" if p.kind == "added" else p.kind
+        table.add_row(f"{p.manager} package", p.name, kind, p.locked or "—", p.installed or "—")
     for f in report.files:
         table.add_row("file", f.path, f.kind, f"({f.package})", "missing" if f.kind == "deleted" else "content differs")
     for v in report.env_vars:
         table.add_row("variable", v.name, "changed", v.locked or "—", v.installed or "—")
     out.print(table)
+    if report.fix:
+        out.print(report.fix_line(), highlight=False, markup=False)

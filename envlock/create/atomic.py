@@ -6,6 +6,7 @@ Names (all in the target's parent directory, so renames never cross filesystems)
     .<name>.envlock-lock           flock()ed for the whole create; serializes concurrent runs
     .<name>.staging-<pid>-<hex>    the tree being built
     .<name>.old-<pid>-<hex>        the previous tree during the swap, deleted right after
+    ..<name>.staging-<pid>-<hex>.requirements.txt   the pip part's requirements, while uv runs
 
 A run killed with SIGKILL leaves a staging (or old) directory; the next run, holding the
 lock, removes them — and if it finds the target missing but an old tree present (killed in
@@ -47,11 +48,13 @@ def prefix_lock(prefix: Path, on_wait: Callable[[], None] | None = None) -> Iter
 
 
 def _siblings(prefix: Path, kind: str) -> list[Path]:
+    """``.<name>.<kind>-*`` beside the prefix, and (staging) the files named after a staging
+    directory (``..<name>.staging-*``)."""
     parent = prefix.parent
     if not parent.is_dir():
         return []
-    start = f".{prefix.name}.{kind}-"
-    return [parent / n for n in os.listdir(parent) if n.startswith(start)]
+    starts = (f".{prefix.name}.{kind}-", f"..{prefix.name}.{kind}-") if kind == "staging" else f".{prefix.name}.{kind}-"
+    return [parent / n for n in os.listdir(parent) if n.startswith(starts)]
 
 
 def recover(prefix: Path) -> list[Path]:

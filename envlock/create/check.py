@@ -21,4 +21,20 @@ def run_check(project: Project, name: str, *, prefix: Path | None = None, platfo
         raise InputError(f"{target}: is not a conda environment (no conda-meta/). Create it with "
                          f"`envlock create --profile {name}` or pass its --prefix.")
     lock = read_platform_lock(project.unified_lock_path(name), plat, name)
-    return check_prefix(target, plat, lock.for_platform(plat), env_vars=env_vars, full=full)
+    report = check_prefix(target, plat, lock.for_platform(plat), env_vars=env_vars, full=full)
+    if not report.clean:
+        report.fix = fix_command(name, prefix, platform, full=full)
+    return report
+
+
+def fix_command(name: str, prefix: Path | None, platform: str | None, *, full: bool = False) -> str:
+    """The command that rebuilds the environment from its lock (``create --reinstall``; with
+    ``--full`` when only a full check sees the drift)."""
+    import shlex
+
+    words = ["envlock", "create", "--profile", name]
+    if prefix is not None:
+        words += ["--prefix", str(prefix)]
+    if platform is not None:
+        words += ["--platform", platform]
+    return shlex.join([*words, "--reinstall", *(["--full"] if full else [])])

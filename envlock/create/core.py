@@ -29,7 +29,7 @@ class CreateResult:
     prefix: str
     platform: str
     lock: str
-    action: Literal["created", "replaced", "up-to-date"]
+    action: Literal["created", "replaced", "reinstalled", "up-to-date"]
     conda_packages: int = 0
     pip_packages: int = 0
     downloaded: int = 0
@@ -119,8 +119,11 @@ def _sigterm_as_interrupt() -> Iterator[None]:
 def create_environment(
     project: Project, name: str, *, prefix: Path | None = None, platform: str | None = None,
     frozen: bool = False, force: bool = False, verify: bool = True, progress: Progress | None = None,
-    jobs: int = 8, lock_file: Path | None = None,
+    jobs: int = 8, lock_file: Path | None = None, reinstall: bool = False, full: bool = False,
 ) -> CreateResult:
+    """``reinstall``: rebuild even an environment that says it is current (its files may have
+    drifted), distrusting the package caches' copies of what drifted (``repair``); ``full``:
+    hash every file of the old environment and of the cached packages first."""
     from envlock.profile_lock import profile_facts
 
     progress = progress or LineProgress(quiet=True)
@@ -143,7 +146,7 @@ def create_environment(
 
     # fast path: the environment says it was built from exactly this lock, and nothing was installed since
     current = read_stamp(target)
-    if is_current(target, current, lock_file_sha256=lock_sha, platform=plat, env_vars=env_vars):
+    if not reinstall and is_current(target, current, lock_file_sha256=lock_sha, platform=plat, env_vars=env_vars):
         result = CreateResult(**base, action="up-to-date", seconds=times)
         if verify and current is not None and plat == host_platform() and needs_verification(target, current.lock_digest):
             reverify(project, profile, name, target, result, progress)  # its last verification failed or never ran
@@ -169,7 +172,7 @@ def create_environment(
     if pip_pkgs and plat != host_platform():
         raise InputError(f"{lock_path}: {len(pip_pkgs)} pip packages for {plat} cannot be installed from a {host_platform()} "
                          f"machine (uv runs the environment's own python). Create this environment on a {plat} machine.")
-    stamp = read_stamp(target)
+    stamp = None if reinstall else read_stamp(target)
     if stamp and stamp.lock_digest == digest and is_current(
             target, stamp, lock_file_sha256=stamp.lock_file_sha256, platform=plat, env_vars=env_vars):
         # the lock file changed elsewhere (another platform, metadata) but not for this platform
@@ -192,10 +195,22 @@ def create_environment(
         recover(target)
         cache.prune_partials(root)
         _fault("locked")
-        if is_current(target, read_stamp(target), lock_file_sha256=lock_sha, platform=plat, env_vars=env_vars):
+        if not reinstall and is_current(target, read_stamp(target), lock_file_sha256=lock_sha, platform=plat,
+                                        env_vars=env_vars):
             times["total"] = time.perf_counter() - t0  # a concurrent run just built it
             return replace(result, action="up-to-date", seconds=times)
         replaced = os.path.lexists(target)
+        modified: dict[str, set[str]] = {}
+        if reinstall:
+            t = time.perf_counter()
+            from envlock.create import repair
+
+            modified = repair.modified_files(repair.old_environment_drift(target, plat, pkgs, full=full))
+            evicted_names = repair.distrust_conda_cache(conda_pkgs, cache.pkgs_dir(root), modified, full=full)
+            if evicted_names:
+                progress.info(f"package cache: extracted copies of {', '.join(sorted(evicted_names))} differ from "
+                              "their archives; extracting them again")
+            times["distrust"] = time.perf_counter() - t
         staging = new_staging(target)
         try:
             t = time.perf_counter()
@@ -237,6 +252,14 @@ def create_environment(
                 from envlock.create.pip_install import install_wheels
 
                 install_wheels(pip_pkgs, python_of(staging), staging, target)
+                if modified:
+                    from envlock.create.repair import pip_packages_to_repair
+
+                    damaged = pip_packages_to_repair(staging, pip_pkgs, modified)
+                    if damaged:
+                        progress.info(f"uv's cache: {', '.join(p.name for p in damaged)} were modified through a "
+                                      "hard link; installing them again")
+                        install_wheels(damaged, python_of(staging), staging, target, refresh=True)
                 progress.finish("pip", f"{len(pip_pkgs)} wheels (uv, --no-deps, hashes)")
                 times["pip"] = time.perf_counter() - t
 
@@ -257,7 +280,7 @@ def create_environment(
         if old is not None:
             remove_tree(old)
         times["swap"] = time.perf_counter() - t
-    result.action = "replaced" if replaced else "created"
+    result.action = ("reinstalled" if reinstall else "replaced") if replaced else "created"
 
     if verify:
         t = time.perf_counter()

@@ -1,9 +1,10 @@
 """``envlock check``: an installed prefix against its lock.
 
 Packages: conda (``conda-meta/*.json``) and pip (``*.dist-info`` not owned by a conda package)
-added, removed, or at another version/build.  Files: every file of every locked conda package,
-against the sha256 (``sha256_in_prefix`` where the prefix was embedded) in its record's
-``paths_data`` — only files whose size differs or whose mtime is not older than the moment the
+added (foreign: not in the lock), removed, or at another version/build.  Files: every file of
+every locked conda package, against the sha256 (``sha256_in_prefix`` where the prefix was
+embedded) in its record's ``paths_data``, and every hashed file of every locked pip package,
+against its ``RECORD`` — only files whose size differs or whose mtime is not older than the moment the
 environment was finished are hashed, so an unchanged 30,000-file environment costs one
 ``lstat`` per file.  ``full=True`` hashes everything (catches a change that restored the mtime).
 """
@@ -22,6 +23,7 @@ from typing import Literal
 from pydantic import BaseModel
 
 from envlock.activation import read_env_vars
+from envlock.create.pip_files import read_record, site_packages
 from envlock.create.stamp import read_stamp
 from envlock.lockfile import LockedPackage
 from envlock.startup_hook import hook_drift
@@ -55,6 +57,7 @@ class DriftReport(BaseModel):
     env_vars: list[VarDrift] = []
     files_checked: int = 0
     files_hashed: int = 0
+    fix: str | None = None  # the command that rebuilds the environment from its lock, when it drifted
 
     @property
     def clean(self) -> bool:
@@ -71,6 +74,9 @@ class DriftReport(BaseModel):
         if self.env_vars:
             parts.append(f"{len(self.env_vars)} activation variable difference(s)")
         return f"{self.prefix}: drift from its lock — " + ", ".join(parts)
+
+    def fix_line(self) -> str:
+        return f"fix: {self.fix}  (rebuilds it from the lock)" if self.fix else ""
 
 
 def normalize(name: str) -> str:
@@ -94,29 +100,24 @@ def _conda_records(prefix: Path) -> list[dict]:
     return out
 
 
-def _pip_dists(prefix: Path, conda_owned: set[str]) -> dict[str, str]:
-    """normalized name -> version of dist-info directories not installed by conda."""
-    out: dict[str, str] = {}
-    lib = prefix / "lib"
-    try:
-        pys = [n for n in os.listdir(lib) if n.startswith("python")]
-    except OSError:
-        pys = []
-    for py in pys:
-        sp = lib / py / "site-packages"
+def pip_dists(prefix: Path, conda_owned: set[str]) -> dict[str, tuple[str, str, str]]:
+    """normalized name -> (version, site-packages dir, dist-info dir) of the dist-info
+    directories not installed by conda."""
+    out: dict[str, tuple[str, str, str]] = {}
+    for sp_rel in site_packages(prefix):
         try:
-            entries = os.listdir(sp)
+            entries = os.listdir(prefix / sp_rel)
         except OSError:
             continue
         for e in entries:
             if not e.endswith(".dist-info"):
                 continue
-            rel = f"lib/{py}/site-packages/{e}"
+            rel = f"{sp_rel}/{e}"
             if f"{rel}/METADATA" in conda_owned or f"{rel}/RECORD" in conda_owned:
                 continue
             stem = e[: -len(".dist-info")]
             name, _, version = stem.partition("-")
-            out[normalize(name)] = version
+            out[normalize(name)] = (version, sp_rel, e)
     return out
 
 
@@ -155,21 +156,19 @@ def check_prefix(
                                                 installed=f"{r.get('version')} {r.get('build')}"))
 
     conda_owned = {f for r in records for f in r.get("files", [])}
-    pips = _pip_dists(prefix, conda_owned)
+    pips = pip_dists(prefix, conda_owned)
     for name, p in sorted(lock_pip.items()):
-        have = pips.get(name)
+        have = pips[name][0] if name in pips else None
         if have is None:
             report.packages.append(PackageDrift(manager="pip", name=p.name, kind="removed", locked=p.version))
         elif have != p.version:
             report.packages.append(PackageDrift(manager="pip", name=p.name, kind="changed", locked=p.version, installed=have))
-    for name, version in sorted(pips.items()):
+    for name, (version, _sp, _dist) in sorted(pips.items()):
         if name not in lock_pip:
             report.packages.append(PackageDrift(manager="pip", name=name, kind="added", installed=version))
 
-    # files of locked, matching conda packages
-    to_hash: list[tuple[str, str, str]] = []  # (package, rel, expected sha256)
-    base = str(prefix) + os.sep
-    checked = 0
+    # files of locked, matching conda and pip packages: (package, rel, kind, expected sha256, size)
+    candidates: list[tuple[str, str, str, str | None, int | None]] = []
     for name, p in lock_conda.items():
         r = installed.get(name)
         if r is None:
@@ -177,26 +176,18 @@ def check_prefix(
         for entry in (r.get("paths_data") or {}).get("paths", []):
             rel = entry.get("_path")
             kind = entry.get("path_type", "hardlink")
-            if not rel or kind == "directory":
-                continue
-            checked += 1
-            full_path = base + rel
-            try:
-                st = os.lstat(full_path)
-            except OSError:
-                report.files.append(FileDrift(package=p.name, path=rel, kind="deleted"))
-                continue
-            if kind == "softlink":
-                continue
-            expected = entry.get("sha256_in_prefix") or entry.get("sha256")
-            size = entry.get("size_in_bytes")
-            if size is not None and st.st_size != size:
-                report.files.append(FileDrift(package=p.name, path=rel, kind="modified"))
-            elif st.st_mtime_ns >= trusted_before and expected:
-                to_hash.append((p.name, rel, expected))
-    report.files_checked = checked
+            if rel and kind != "directory":
+                candidates.append((p.name, rel, kind, entry.get("sha256_in_prefix") or entry.get("sha256"),
+                                   entry.get("size_in_bytes")))
+    for name, p in lock_pip.items():
+        if name in pips and pips[name][0] == p.version:
+            _version, sp_rel, dist = pips[name]
+            candidates.extend((p.name, e.path, "hardlink", e.sha256, e.size) for e in read_record(prefix, sp_rel, dist))
+    to_hash = _stat_files(prefix, candidates, trusted_before, report)
+    report.files_checked = len(candidates)
     report.files_hashed = len(to_hash)
     if to_hash:
+        base = str(prefix) + os.sep
         with ThreadPoolExecutor(max_workers=min(8, (os.cpu_count() or 2) * 2)) as pool:
             digests = list(pool.map(lambda t: _safe_hash(base + t[1]), to_hash))
         for (pkg, rel, expected), got in zip(to_hash, digests, strict=True):
@@ -211,6 +202,28 @@ def check_prefix(
                 report.env_vars.append(VarDrift(name=k, locked=env_vars.get(k), installed=have_vars.get(k)))
         report.files += hook_drift(prefix, env_vars)  # the startup hook carrying them
     return report
+
+
+def _stat_files(prefix: Path, candidates: list[tuple[str, str, str, str | None, int | None]], trusted_before: int,
+                report: DriftReport) -> list[tuple[str, str, str]]:
+    """Deleted files and files of another size go into ``report``; returns the files to hash
+    (changed since ``trusted_before``): (package, rel, expected sha256)."""
+    to_hash: list[tuple[str, str, str]] = []
+    base = str(prefix) + os.sep
+    lstat = os.lstat
+    for pkg, rel, kind, expected, size in candidates:
+        try:
+            st = lstat(base + rel)
+        except OSError:
+            report.files.append(FileDrift(package=pkg, path=rel, kind="deleted"))
+            continue
+        if kind == "softlink":
+            continue
+        if size is not None and st.st_size != size:
+            report.files.append(FileDrift(package=pkg, path=rel, kind="modified"))
+        elif st.st_mtime_ns >= trusted_before and expected:
+            to_hash.append((pkg, rel, expected))
+    return to_hash
 
 
 def _safe_hash(path: str) -> str:

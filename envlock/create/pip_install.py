@@ -9,6 +9,8 @@ import subprocess
 from collections.abc import Sequence
 from pathlib import Path
 
+from envlock.child import die_with_parent
+from envlock.digests import sha256
 from envlock.errors import EnvlockError, InputError
 from envlock.lockfile import LockedPackage
 
@@ -35,34 +37,50 @@ def requirements(packages: Sequence[LockedPackage]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def install_wheels(packages: Sequence[LockedPackage], python: Path, staging: Path, final_prefix: Path) -> None:
+def _uv_env() -> dict[str, str]:
+    env = dict(os.environ, UV_PYTHON_DOWNLOADS="never")
+    env.pop("VIRTUAL_ENV", None)
+    env.pop("CONDA_PREFIX", None)
+    return env
+
+
+def install_wheels(packages: Sequence[LockedPackage], python: Path, staging: Path, final_prefix: Path, *,
+                   refresh: bool = False) -> None:
+    """``refresh``: drop the packages from uv's cache first and reinstall them over what is in
+    ``staging`` (their cached copy was edited through a hard link)."""
     if not packages:
         return
     if not python.exists():
         raise InputError(f"{python}: the lock has pip packages but its conda part installs no python here; "
                          "add python to the profile.")
+    # beside the staging directory, named after it: the next run's recovery removes it with it
     req = staging.parent / f".{staging.name}.requirements.txt"
     req.write_text(requirements(packages))
     cmd = [uv_binary(), "pip", "install", "--python", str(python), "--no-deps", "--require-hashes",
            "--no-build", "--no-config", "--quiet", "-r", str(req)]
-    env = dict(os.environ, UV_PYTHON_DOWNLOADS="never")
-    env.pop("VIRTUAL_ENV", None)
-    env.pop("CONDA_PREFIX", None)
+    if refresh:
+        names = sorted({p.name for p in packages})
+        _uv([uv_binary(), "cache", "clean", "--no-config", "--quiet", *names], f"dropping {', '.join(names)} from uv's cache")
+        cmd.append("--reinstall")
     try:
-        proc = subprocess.run(cmd, env=env, capture_output=True, text=True, check=False)
+        _uv(cmd, f"installing the lock's {len(packages)} pip packages with uv")
     finally:
         req.unlink(missing_ok=True)
-    if proc.returncode != 0:
-        tail = "\n".join((proc.stderr or proc.stdout).strip().splitlines()[-12:])
-        raise EnvlockError(f"installing the lock's {len(packages)} pip packages with uv failed "
-                           f"(exit {proc.returncode}):\n{tail}", exit_code=1)
     retarget_scripts(staging, final_prefix)
 
 
+def _uv(cmd: list[str], what: str) -> None:
+    proc = subprocess.run(cmd, env=_uv_env(), capture_output=True, text=True, check=False, preexec_fn=die_with_parent())
+    if proc.returncode != 0:
+        tail = "\n".join((proc.stderr or proc.stdout).strip().splitlines()[-12:])
+        raise EnvlockError(f"{what} failed (exit {proc.returncode}):\n{tail}", exit_code=1)
+
+
 def retarget_scripts(staging: Path, final_prefix: Path) -> int:
-    """Entry-point scripts written by the installer name the staging python; point them at the final one."""
+    """Entry-point scripts written by the installer name the staging python; point them at the
+    final one, and give their RECORD entries the new hash and size (``check`` compares them)."""
     old, new = str(staging).encode(), str(final_prefix).encode()
-    count = 0
+    rewritten: dict[str, tuple[str, int]] = {}  # "bin/<name>" -> (sha256 hex, size)
     bindir = staging / "bin"
     if not bindir.is_dir():
         return 0
@@ -77,9 +95,34 @@ def retarget_scripts(staging: Path, final_prefix: Path) -> int:
         if old in data:
             st = os.stat(entry.path)
             tmp = entry.path + ".envlock-tmp"
+            data = data.replace(old, new)
             with open(tmp, "wb") as f:
-                f.write(data.replace(old, new))
+                f.write(data)
             os.chmod(tmp, st.st_mode)
             os.replace(tmp, entry.path)
-            count += 1
-    return count
+            rewritten[f"bin/{entry.name}"] = (sha256(data).hexdigest(), len(data))
+    if rewritten:
+        _fix_records(staging, rewritten)
+    return len(rewritten)
+
+
+def _fix_records(prefix: Path, rewritten: dict[str, tuple[str, int]]) -> None:
+    """Rewrite the RECORD lines of ``rewritten`` files (paths relative to the prefix)."""
+    from envlock.create.pip_files import record_hash, site_packages
+
+    for sp_rel in site_packages(prefix):
+        for dist in os.listdir(prefix / sp_rel):
+            record = prefix / sp_rel / dist / "RECORD"
+            if not dist.endswith(".dist-info") or not record.is_file():
+                continue
+            lines = record.read_text(encoding="utf-8").splitlines(keepends=True)
+            changed = False
+            for i, line in enumerate(lines):
+                rel, sep, _rest = line.partition(",")
+                target = os.path.normpath(f"{sp_rel}/{rel}").replace(os.sep, "/") if sep else ""
+                if target in rewritten:
+                    digest, size = rewritten[target]
+                    lines[i] = f"{rel},{record_hash(digest)},{size}\n"
+                    changed = True
+            if changed:
+                record.write_text("".join(lines), encoding="utf-8")

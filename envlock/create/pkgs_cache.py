@@ -10,6 +10,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from envlock.child import die_with_parent
 from envlock.create.cache import CachedArchive
 from envlock.lockfile import LockedPackage
 
@@ -55,7 +56,7 @@ def start_modified_scan(packages: Sequence[LockedPackage], pkgs_cache: Path) -> 
     oldest = min(t for _e, t in entries) // 1_000_000_000
     cmd = ["find", *(str(e) for e, _t in entries), "-type", "f", "-newermt", f"@{oldest}", "-print0"]
     try:
-        return subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+        return subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, preexec_fn=die_with_parent())
     except FileNotFoundError:  # no find(1): the scan is skipped, as on other systems
         return None
 
@@ -88,19 +89,24 @@ def finish_modified_scan(proc: subprocess.Popen | None, archives: Sequence[Cache
 def evict(items: Sequence[CachedArchive], pkgs_cache: Path) -> list[str]:
     """Move extracted packages out of rattler's cache so they are extracted again from the
     verified archives (a rename: a concurrent create still linking from them fails cleanly)."""
+    return evict_packages([item.package for item in items], pkgs_cache)
+
+
+def evict_packages(packages: Sequence[LockedPackage], pkgs_cache: Path) -> list[str]:
+    """``evict`` by package."""
     import shutil
 
     graveyard = pkgs_cache / ".evicted"
     names = []
-    for item in items:
-        entry = entry_of(pkgs_cache, item.package)
+    for pkg in packages:
+        entry = entry_of(pkgs_cache, pkg)
         graveyard.mkdir(exist_ok=True)
         try:
-            os.rename(entry, graveyard / f"{entry.name}-{os.getpid()}-{id(item)}")
+            os.rename(entry, graveyard / f"{entry.name}-{os.getpid()}-{os.urandom(4).hex()}")
         except OSError:
             continue
         lock_file(entry).unlink(missing_ok=True)
-        names.append(item.package.name)
+        names.append(pkg.name)
     shutil.rmtree(graveyard, ignore_errors=True)
     return names
 

@@ -46,8 +46,11 @@ def virtual_packages(spec: LockSpec, platform: str) -> dict[str, str]:
 # only under load; the solve itself is deterministic, so a retry gives the same answer.
 _LAUNCHER = """#!{python}
 import subprocess, sys
+from envlock.child import die_with_parent, die_with_parent_now
+die_with_parent_now()
 for _ in range(3):
-    p = subprocess.run([{python!r}, "-m", "envlock.solver.adapter", *sys.argv[1:]], capture_output=True)
+    p = subprocess.run([{python!r}, "-m", "envlock.solver.adapter", *sys.argv[1:]], capture_output=True,
+                       preexec_fn=die_with_parent())
     if p.returncode >= 0:
         break
 sys.stdout.buffer.write(p.stdout)

@@ -17,6 +17,7 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from envlock.activation import activated_environ, bare_environ, python_of
+from envlock.child import die_with_parent
 from envlock.verify.model import ProbeDoc, ProbeRun
 
 STDERR_TAIL_LINES = 40
@@ -63,7 +64,7 @@ def run_probe(prefix: Path, config: dict, *, timeout_s: float, python: Path | No
         start = time.perf_counter()
         try:
             proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env,
-                                    cwd=tmp, start_new_session=True)
+                                    cwd=tmp, start_new_session=True, preexec_fn=die_with_parent())
         except OSError as exc:
             return ProbeRun(ok=False, command=cmd, problem=f"cannot start {python}: {exc.strerror or exc}")
         timed_out = False
