@@ -18,7 +18,7 @@ from envlock.startup_hook import PTH_NAME, write_hook  # noqa: E402
 from envlock.verify import hardware, verifier  # noqa: E402
 from envlock.verify.model import ProbeDoc, ProbeRun  # noqa: E402
 from envlock.verify.runner import run_probe  # noqa: E402
-from tests.verify_support import recorded_probe, write_profile  # noqa: E402
+from tests.verify_support import probe_fixture, write_profile  # noqa: E402
 
 # no pytest_plugins here: registering tests.verify_support this early in collection would let
 # create_support's `project` fixture (registered later) shadow its one for the verify tests
@@ -32,7 +32,7 @@ def project(tmp_path: Path) -> Project:
 
 
 def legacy_doc(prefix: Path, resolves_to: str) -> dict:
-    doc = recorded_probe("cpu-linux-x86_64.json", prefix)
+    doc = probe_fixture("cpu-linux-x86_64.json", prefix)
     doc["measurements"]["packages"]["value"]["tf-keras"] = "2.21.0"
     module = "tf_keras.api._v2.keras" if resolves_to == "tf_keras" else "keras._tf_keras.keras"
     version = "2.21.0" if resolves_to == "tf_keras" else "3.15.1"
