@@ -24,8 +24,10 @@ def command(old: Path, new: Path, summary: bool, as_json: bool) -> None:
     """Compare two lockfiles of any format (conda-lock unified, explicit), per platform."""
     from envlock.diff import diff_lockfiles
     from envlock.lockfile import read_lockfile
+    from envlock.lockfile.urls import mask_credentials
 
     result = diff_lockfiles(read_lockfile(old), read_lockfile(new))
+    result = LockDiff.model_validate_json(mask_credentials(result.model_dump_json()))
     if as_json:
         print_json(result.model_dump())
         return

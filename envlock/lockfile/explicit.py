@@ -12,6 +12,7 @@ import re
 from pathlib import Path
 
 from envlock.errors import InputError
+from envlock.lockfile.limits import MAX_PACKAGES
 from envlock.lockfile.model import LockedPackage, Lockfile
 from envlock.lockfile.urls import (
     conda_channel,
@@ -45,6 +46,9 @@ def parse_explicit(path: Path, text: str) -> Lockfile:
     pip_lines: list[tuple[int, re.Match[str]]] = []
     seen_marker = False
     for number, raw in enumerate(text.splitlines(), start=1):
+        if len(conda_lines) + len(pip_lines) > MAX_PACKAGES:
+            raise InputError(f"{path}: lists more than {MAX_PACKAGES:,} packages, the most envlock reads; "
+                             "regenerate the lock with conda-lock or `envlock lock`.")
         line = raw.strip()
         if not line:
             continue

@@ -44,3 +44,25 @@ def wheel_name_version(filename: str) -> tuple[str, str] | None:
     if not m:
         return None
     return m.group("name").replace("_", "-").lower(), m.group("version")
+
+
+# --- credentials in channel URLs -------------------------------------------------------
+# conda-lock's convention: a lockfile never holds a secret; a channel that needs one is
+# written with environment-variable placeholders (``http://${USER}:${PASS}@host/channel``,
+# ``https://host/t/${TOKEN}/channel``), which are filled from the environment at download time.
+
+_USERINFO = re.compile(r"(?P<scheme>\b[a-zA-Z][a-zA-Z0-9+.-]*://)(?P<userinfo>[^/@\s\"'<>]+)@")
+_TOKEN = re.compile(r"(?P<head>/t/)(?P<token>[^/\s\"'<>]+)(?=/)")
+_PLACEHOLDER = re.compile(r"\$\{(?P<braced>[A-Za-z_][A-Za-z0-9_]*)\}|\$(?P<bare>[A-Za-z_][A-Za-z0-9_]*)")
+_ONLY_PLACEHOLDERS = re.compile(r"^(?:\$\{[A-Za-z_][A-Za-z0-9_]*\}|\$[A-Za-z_][A-Za-z0-9_]*|:)+$")
+
+
+def _is_placeholder(text: str) -> bool:
+    return bool(_ONLY_PLACEHOLDERS.match(text))
+
+
+def mask_credentials(text: str) -> str:
+    """``text`` with the ``user:password@`` of every URL in it replaced by ``***@`` and every
+    anaconda-style ``/t/<token>/`` by ``/t/***/``; placeholders (``${VAR}``) are no secret and stay."""
+    text = _USERINFO.sub(lambda m: m.group(0) if _is_placeholder(m["userinfo"]) else f"{m['scheme']}***@", text)
+    return _TOKEN.sub(lambda m: m.group(0) if _is_placeholder(m["token"]) else f"{m['head']}***", text)
