@@ -28,6 +28,15 @@ _MD5 = re.compile(r"^[0-9a-f]{32}$")
 _SHA256 = re.compile(r"^(?:sha256:)?([0-9a-f]{64})$")
 
 
+def pip_note(profile: str) -> list[str]:
+    """Header lines of an explicit file that holds ``# pip`` lines: conda never installs those."""
+    return [
+        "# The '# pip' lines at the end are comments to conda: `conda create --file` and",
+        "# `micromamba create -f` install the conda packages only. For the whole environment use",
+        f"# `envlock create --profile {profile}` or `conda-lock install locks/{profile}.conda-lock.yml`.",
+    ]
+
+
 def looks_explicit(text: str) -> bool:
     return any(line.strip() == MARKER for line in text.splitlines()[:200])
 
