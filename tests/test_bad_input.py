@@ -239,3 +239,10 @@ def test_a_traceback_masks_credentials(monkeypatch: pytest.MonkeyPatch) -> None:
     text = stderr.getvalue()
     assert "Traceback (most recent call last)" in text and "RuntimeError" in text
     assert SECRET not in text and "tk-123" not in text and "https://***@host/t/***/channel" in text
+
+
+@pytest.mark.parametrize("body", ["", "\n", "# only a comment\n", "just a scalar\n", "- a list\n", "~\n"])
+def test_a_lockfile_that_is_not_a_mapping(tmp_path: Path, body: str) -> None:
+    path = tmp_path / "lock.yml"
+    path.write_text(body)
+    refused(path, "is neither a conda-lock file")

@@ -72,7 +72,7 @@ def check_shape(path: Path, data: Any) -> None:
     Iterative and memoized per object, so the check itself is linear in the file's size."""
     sizes: dict[int, int] = {}
     ancestors: set[int] = set()
-    stack: list[tuple[Any, bool]] = [(data, False)]
+    stack: list[tuple[Any, bool]] = [(data, False)] if isinstance(data, (list, dict)) else []
     while stack:
         node, finished = stack.pop()
         key = id(node)
