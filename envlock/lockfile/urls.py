@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import re
+from urllib.parse import quote, unquote
 
 CONDA_EXTENSIONS = (".tar.bz2", ".conda")
 _WHEEL = re.compile(r"^(?P<name>[^-]+)-(?P<version>[^-]+)(-\d[^-]*)?-[^-]+-[^-]+-[^-]+\.whl$")
@@ -66,3 +68,53 @@ def mask_credentials(text: str) -> str:
     anaconda-style ``/t/<token>/`` by ``/t/***/``; placeholders (``${VAR}``) are no secret and stay."""
     text = _USERINFO.sub(lambda m: m.group(0) if _is_placeholder(m["userinfo"]) else f"{m['scheme']}***@", text)
     return _TOKEN.sub(lambda m: m.group(0) if _is_placeholder(m["token"]) else f"{m['head']}***", text)
+
+
+def has_literal_credentials(url: str) -> bool:
+    return mask_credentials(url) != url
+
+
+def strip_credentials(url: str) -> str:
+    """``url`` without any literal ``user:password@`` or ``/t/<token>`` (placeholders stay)."""
+    url = _USERINFO.sub(lambda m: m.group(0) if _is_placeholder(m["userinfo"]) else m["scheme"], url)
+    return _TOKEN.sub(lambda m: m.group(0) if _is_placeholder(m["token"]) else "", url)
+
+
+def placeholders(url: str) -> list[str]:
+    """The environment variables ``url``'s credentials name, in order."""
+    parts = [m["userinfo"] for m in _USERINFO.finditer(url)] + [m["token"] for m in _TOKEN.finditer(url)]
+    return [v["braced"] or v["bare"] for part in parts if _is_placeholder(part) for v in _PLACEHOLDER.finditer(part)]
+
+
+def expand_credentials(url: str, environ: dict[str, str] | None = None) -> str:
+    """``url`` with its credential placeholders filled from the environment.  Raises KeyError
+    naming the first variable that is not set."""
+    env = os.environ if environ is None else environ
+
+    def fill(part: str) -> str:
+        if not _is_placeholder(part):
+            return part
+        return _PLACEHOLDER.sub(lambda v: quote(env[v["braced"] or v["bare"]], safe=""), part)
+
+    url = _USERINFO.sub(lambda m: f"{m['scheme']}{fill(m['userinfo'])}@", url)
+    return _TOKEN.sub(lambda m: f"{m['head']}{fill(m['token'])}", url)
+
+
+def authorized_request(url: str) -> tuple[str, dict[str, str]]:
+    """What a download sends for ``url``: the URL without ``user:password@`` (placeholders
+    filled from the environment) and the ``Authorization`` header carrying them."""
+    from envlock.errors import InputError
+
+    try:
+        full = expand_credentials(url)
+    except KeyError as exc:
+        raise InputError(f"{url}: the lock names environment variable {exc.args[0]} for this channel's "
+                         f"credentials; set it (export {exc.args[0]}=...) and run again.") from None
+    m = _USERINFO.search(full)
+    if m is None:
+        return full, {}
+    import base64
+
+    user, _, password = unquote(m["userinfo"]).partition(":")
+    token = base64.b64encode(f"{user}:{password}".encode()).decode()
+    return full[: m.start()] + m["scheme"] + full[m.end():], {"Authorization": f"Basic {token}"}
