@@ -23,6 +23,7 @@ import envlock.data
 from envlock import __version__, records
 from envlock.digests import sha256
 from envlock.errors import InputError
+from envlock.lockfile.limits import is_platform_name, shown
 from envlock.project import Project
 
 if TYPE_CHECKING:
@@ -85,7 +86,10 @@ def file_sha256(path: Path) -> str:
 def read_meta(project: Project, name: str) -> LockMeta | None:
     path = project.lock_meta_path(name)
     try:
-        return records.from_json(LockMeta, path.read_bytes())
+        meta = records.from_json(LockMeta, path.read_bytes())
+        if bad := next((p for p in meta.platforms if not is_platform_name(p)), None):
+            raise records.RecordError(f"field 'platforms' holds {shown(bad)!r}, which is not a conda platform")
+        return meta
     except FileNotFoundError:
         return None
     except (OSError, records.RecordError) as exc:

@@ -56,6 +56,12 @@ def _valid(value: Any, tp: Any) -> bool:
     return isinstance(value, tp)
 
 
+def _short_repr(value: Any, limit: int = 80) -> str:
+    """An escaped, one-line repr for messages; containers by type only (they may be huge)."""
+    text = repr(value) if not isinstance(value, (list, dict)) else f"a {type(value).__name__}"
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 def from_dict(cls: type[T], doc: Any) -> T:
     if not isinstance(doc, dict):
         raise RecordError(f"expected a JSON object, got {type(doc).__name__}")
@@ -66,7 +72,7 @@ def from_dict(cls: type[T], doc: Any) -> T:
                 raise RecordError(f"field '{name}' is missing")
             continue
         if not _valid(doc[name], tp):
-            raise RecordError(f"field '{name}' is not {tp}: {doc[name]!r}")
+            raise RecordError(f"field '{name}' is not {tp}: {_short_repr(doc[name])}")
         kwargs[name] = doc[name]
     return cls(**kwargs)
 
@@ -76,6 +82,8 @@ def from_json(cls: type[T], text: str | bytes) -> T:
         doc = json.loads(text)
     except ValueError as exc:
         raise RecordError(f"not JSON ({exc})") from None
+    except RecursionError:
+        raise RecordError("nested too deeply to be a record envlock wrote") from None
     return from_dict(cls, doc)
 
 

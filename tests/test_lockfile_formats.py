@@ -12,10 +12,8 @@ from envlock.errors import InputError
 from envlock.lockfile import LockedPackage, Lockfile, read_lockfile
 from tests.test_lockfile_factory import conda, pip, write_explicit, write_unified
 
-REALWORLD = Path(__file__).resolve().parents[2] / "shared" / "realworld"
-if not REALWORLD.is_dir():  # the shared folder sits beside the checkout
-    REALWORLD = Path("/work/shared/realworld")
-needs_realworld = pytest.mark.skipif(not REALWORLD.is_dir(), reason="shared/realworld not present")
+REALWORLD = Path(__file__).resolve().parents[2] / "shared" / "realworld"  # ../shared beside the checkout
+needs_realworld = pytest.mark.skipif(not REALWORLD.is_dir(), reason=f"real-world lockfiles not present at {REALWORLD}")
 
 
 def rw(name: str) -> Path:

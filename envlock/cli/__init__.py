@@ -16,6 +16,7 @@ def entry() -> None:
     of a no-op ``create``."""
     from envlock.cli import _support, fastpath
 
+    sys.excepthook = _support.masked_excepthook
     try:
         if not fastpath.run(sys.argv[1:]):
             from envlock.cli.group import main

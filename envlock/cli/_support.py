@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import functools
 import json
+import os
 import sys
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -16,6 +17,11 @@ if TYPE_CHECKING:
     from rich.console import Console
 
 F = TypeVar("F", bound=Callable[..., Any])
+
+
+# Output to a file or pipe is not cut to rich's 80-column default: tables keep their natural
+# width (up to this), unless COLUMNS says otherwise.
+PIPE_WIDTH = 4096
 
 
 class LazyConsole:
@@ -31,7 +37,11 @@ class LazyConsole:
         if self._console is None:
             from rich.console import Console
 
-            self._console = Console(**self._options)
+            options = dict(self._options)
+            stream = sys.stderr if options.get("stderr") else sys.stdout
+            if "width" not in options and not os.environ.get("COLUMNS") and not _is_terminal(stream):
+                options["width"] = PIPE_WIDTH
+            self._console = Console(**options)
         return self._console
 
     def __getattr__(self, name: str) -> Any:
@@ -42,10 +52,28 @@ out = LazyConsole(soft_wrap=True)
 err = LazyConsole(stderr=True, soft_wrap=True)
 
 
+def _is_terminal(stream: Any) -> bool:
+    try:
+        return bool(stream.isatty())
+    except (AttributeError, ValueError):
+        return False
+
+
 def _error_text(message: str) -> Any:
     from rich.text import Text
 
-    return Text.assemble(("error: ", "bold red"), message)
+    from envlock.lockfile.urls import mask_credentials
+
+    return Text.assemble(("error: ", "bold red"), mask_credentials(message))
+
+
+def masked_excepthook(kind: type[BaseException], value: BaseException, tb: Any) -> None:
+    """Print a traceback as Python would, with channel credentials masked."""
+    import traceback
+
+    from envlock.lockfile.urls import mask_credentials
+
+    sys.stderr.write(mask_credentials("".join(traceback.format_exception(kind, value, tb))))
 
 
 def handles_errors(f: F) -> F:
@@ -85,4 +113,10 @@ def open_project(project_dir: str | None) -> Project:
 
 
 def print_json(data: Any) -> None:
-    sys.stdout.write(json.dumps(data, indent=2, default=str) + "\n")
+    """One JSON document on stdout; credentials in URLs masked (``user:password@`` -> ``***@``)."""
+    text = json.dumps(data, indent=2, default=str)
+    if "@" in text or "/t/" in text:  # no URL credentials otherwise: the usual case skips the import
+        from envlock.lockfile.urls import mask_credentials
+
+        text = mask_credentials(text)
+    sys.stdout.write(text + "\n")

@@ -37,6 +37,7 @@ def command(lockfiles: tuple[Path, ...], profile_names: tuple[str, ...], as_json
 
     Exit 0 when clean, 1 when a finding is an error, 2 when a file cannot be read."""
     from envlock.audit import UNREADABLE, audit_path
+    from envlock.lockfile.urls import mask_credentials
     from envlock.profiles import load_profile
 
     # Named lockfiles alone need no project.
@@ -46,7 +47,8 @@ def command(lockfiles: tuple[Path, ...], profile_names: tuple[str, ...], as_json
     reports = []
     for path, names in targets:
         pinned = profiles or [load_profile(project, n) for n in names]
-        reports.append(audit_path(path, pinned))
+        report = audit_path(path, pinned)
+        reports.append(FileReport.model_validate_json(mask_credentials(report.model_dump_json())))
     if as_json:
         print_json({"files": [r.model_dump() for r in reports]})
     else:

@@ -23,9 +23,9 @@ KEY_VERSION = "v1"
 @json_option
 @handles_errors
 def command(name: str, platform: str | None, project_dir: str, as_json: bool) -> None:
-    """Print envlock-<profile>-<platform>-<hash of what the lock installs there>. It changes
-    exactly when the packages for that platform change; use it to key the package cache
-    (ENVLOCK_CACHE_DIR) in CI."""
+    """Print envlock-v1-<profile>-<platform>-<hash>, e.g. envlock-v1-cpu-linux-64-756a5f4d3b28a153e92bc705fa8eb767
+    (<hash>: 32 hex digits of what the lock installs on that platform). It changes exactly when
+    those packages change; use it as is to key the package cache (ENVLOCK_CACHE_DIR) in CI."""
     from envlock.create import host_platform
     from envlock.create.cache import cache_root
     from envlock.profile_lock import read_platform_lock

@@ -8,7 +8,7 @@ import click
 from rich.table import Table
 from rich.text import Text
 
-from envlock.cli._common import handles_errors, json_option, out, print_json
+from envlock.cli._common import handles_errors, json_option, out, print_json, project_option
 from envlock.diff import LockDiff
 
 _KIND_STYLE = {"upgraded": "green", "downgraded": "red", "rebuilt": "yellow", "added": "cyan", "removed": "magenta"}
@@ -19,13 +19,18 @@ _KIND_STYLE = {"upgraded": "green", "downgraded": "red", "rebuilt": "yellow", "a
 @click.argument("new", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--summary", is_flag=True, help="Only highlights and per-platform counts, not every package.")
 @json_option
+@project_option
 @handles_errors
-def command(old: Path, new: Path, summary: bool, as_json: bool) -> None:
-    """Compare two lockfiles of any format (conda-lock unified, explicit), per platform."""
+def command(old: Path, new: Path, summary: bool, as_json: bool, project_dir: str) -> None:
+    """Compare two lockfiles of any format (conda-lock unified, explicit), per platform.
+
+    OLD and NEW are paths as given (like audit's LOCKFILES); --project is accepted as by every command."""
     from envlock.diff import diff_lockfiles
     from envlock.lockfile import read_lockfile
+    from envlock.lockfile.urls import mask_credentials
 
     result = diff_lockfiles(read_lockfile(old), read_lockfile(new))
+    result = LockDiff.model_validate_json(mask_credentials(result.model_dump_json()))
     if as_json:
         print_json(result.model_dump())
         return

@@ -30,21 +30,52 @@ _AT_FDCWD = -100
 
 @contextlib.contextmanager
 def prefix_lock(prefix: Path, on_wait: Callable[[], None] | None = None) -> Iterator[None]:
-    prefix.parent.mkdir(parents=True, exist_ok=True)
+    """Hold the prefix's lock file.  A create that leaves no environment behind (it failed
+    before the swap) also removes the lock file, and the parent directory when it made it."""
+    made_parent = not os.path.isdir(prefix.parent)
     path = prefix.parent / f".{prefix.name}.envlock-lock"
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    fd, made_lock = _acquire(path, on_wait)
     try:
+        os.ftruncate(fd, 0)
+        os.write(fd, f"{os.getpid()}\n".encode())
+        yield
+    finally:
+        if made_lock and not os.path.lexists(prefix):
+            with contextlib.suppress(OSError):
+                os.unlink(path)  # still held: a waiter sees the unlinked file and reopens (_acquire)
+        os.close(fd)  # releases the flock
+        if made_parent:
+            with contextlib.suppress(OSError):
+                os.rmdir(prefix.parent)  # only when empty
+
+
+def _acquire(path: Path, on_wait: Callable[[], None] | None) -> tuple[int, bool]:
+    """(an fd of ``path`` holding its flock, whether this call created the file).  A lock file
+    unlinked by its holder while this process waited is not the lock any more: open it again."""
+    while True:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o644)
+            made = True
+        except FileExistsError:
+            try:
+                fd, made = os.open(path, os.O_RDWR), False
+            except FileNotFoundError:
+                continue
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             if on_wait:
                 on_wait()
+                on_wait = None
             fcntl.flock(fd, fcntl.LOCK_EX)
-        os.ftruncate(fd, 0)
-        os.write(fd, f"{os.getpid()}\n".encode())
-        yield
-    finally:
-        os.close(fd)  # releases the flock
+        try:
+            same = os.stat(path).st_ino == os.fstat(fd).st_ino
+        except FileNotFoundError:
+            same = False
+        if same:
+            return fd, made
+        os.close(fd)
 
 
 def _siblings(prefix: Path, kind: str) -> list[Path]:

@@ -15,7 +15,7 @@ from pathlib import Path
 from envlock.create.cache import CachedArchive, expected_hash
 from envlock.create.pkgs_cache import evict, finish_modified_scan, rattler_has_package
 from envlock.create.prepare import LINKER_ENV, PreparedArchives
-from envlock.errors import EnvlockError
+from envlock.errors import EnvlockError, InputError
 
 
 async def _record_fields(item: CachedArchive) -> dict:
@@ -163,6 +163,10 @@ def link_packages(
         raise
     except Exception as exc:  # rattler raises its own exception types; keep the message
         text = str(exc).strip().splitlines()
+        if "no python version" in str(exc):  # the lock's fault, not an archive's
+            raise InputError(
+                f"the lock holds noarch: python packages but no python for {platform}; it is incomplete or was "
+                "edited. Regenerate it with `envlock lock`; the previous environment was left untouched.") from None
         raise EnvlockError(
             "linking the conda packages failed: " + (" ".join(text[:6]) or type(exc).__name__)
             + ". A corrupt or truncated archive is the usual cause; the previous environment was left untouched.",

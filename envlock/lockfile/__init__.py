@@ -14,11 +14,13 @@ from typing import Any
 from envlock.errors import InputError
 from envlock.lockfile.explicit import looks_explicit, parse_explicit
 from envlock.lockfile.fast_yaml import (
+    TooMany,
     Unsupported,
     parse_block_mapping,
     parse_package_list,
     split_top_level,
 )
+from envlock.lockfile.limits import MAX_PACKAGES, read_limited
 from envlock.lockfile.model import LockedPackage, Lockfile, Manager
 from envlock.lockfile.unified import load_yaml, looks_unified, parse_unified
 
@@ -35,9 +37,12 @@ def _load_fast(path: Path, text: str) -> Any:
     rest, package_lines = split_top_level(text)
     if package_lines is not None:
         try:
-            entries = parse_package_list(package_lines)
+            entries = parse_package_list(package_lines, MAX_PACKAGES)
         except Unsupported:
             return load_yaml(path, text)
+        except TooMany:
+            raise InputError(f"{path}: field 'package' holds more than {MAX_PACKAGES:,} entries, the most envlock "
+                             "reads; regenerate the lock with conda-lock or `envlock lock`.") from None
         try:
             data = parse_block_mapping(rest)
         except Unsupported:
@@ -51,7 +56,7 @@ def _load_fast(path: Path, text: str) -> Any:
 def read_lockfile(path: Path | str) -> Lockfile:
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        text = read_limited(path).decode("utf-8").replace("\r\n", "\n").replace("\r", "\n")
     except UnicodeDecodeError:
         raise InputError(f"{path}: is not a text file; point envlock at a conda-lock.yml or an explicit .lock file.") from None
     except OSError as exc:

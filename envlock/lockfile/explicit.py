@@ -12,6 +12,7 @@ import re
 from pathlib import Path
 
 from envlock.errors import InputError
+from envlock.lockfile.limits import MAX_PACKAGES
 from envlock.lockfile.model import LockedPackage, Lockfile
 from envlock.lockfile.urls import (
     conda_channel,
@@ -25,6 +26,15 @@ _HEADER = re.compile(r"^#\s*(platform|input_hash|env_hash):\s*(\S+)\s*$")
 _PIP = re.compile(r"^#\s*pip\s+(?P<name>[A-Za-z0-9._-]+)\s*@\s*(?P<url>\S+?)(?:#sha256=(?P<sha>[0-9a-f]{64}))?\s*$")
 _MD5 = re.compile(r"^[0-9a-f]{32}$")
 _SHA256 = re.compile(r"^(?:sha256:)?([0-9a-f]{64})$")
+
+
+def pip_note(profile: str) -> list[str]:
+    """Header lines of an explicit file that holds ``# pip`` lines: conda never installs those."""
+    return [
+        "# The '# pip' lines at the end are comments to conda: `conda create --file` and",
+        "# `micromamba create -f` install the conda packages only. For the whole environment use",
+        f"# `envlock create --profile {profile}` or `conda-lock install locks/{profile}.conda-lock.yml`.",
+    ]
 
 
 def looks_explicit(text: str) -> bool:
@@ -45,6 +55,9 @@ def parse_explicit(path: Path, text: str) -> Lockfile:
     pip_lines: list[tuple[int, re.Match[str]]] = []
     seen_marker = False
     for number, raw in enumerate(text.splitlines(), start=1):
+        if len(conda_lines) + len(pip_lines) > MAX_PACKAGES:
+            raise InputError(f"{path}: lists more than {MAX_PACKAGES:,} packages, the most envlock reads; "
+                             "regenerate the lock with conda-lock or `envlock lock`.")
         line = raw.strip()
         if not line:
             continue

@@ -17,6 +17,10 @@ class Unsupported(Exception):
     """The text uses YAML this scanner does not read; use the full loader."""
 
 
+class TooMany(Exception):
+    """The list holds more entries than the caller's limit."""
+
+
 def _scalar(text: str) -> str:
     if not text:
         return ""
@@ -59,8 +63,9 @@ def _value(rest: str) -> str:
     return rest
 
 
-def parse_package_list(lines: list[str]) -> list[dict[str, Any]]:
-    """The entries of a block sequence of mappings (the lines after ``package:``)."""
+def parse_package_list(lines: list[str], max_items: int | None = None) -> list[dict[str, Any]]:
+    """The entries of a block sequence of mappings (the lines after ``package:``); ``TooMany``
+    as soon as there are more than ``max_items``."""
     items: list[dict[str, Any]] = []
     current: dict[str, Any] | None = None
     item_indent = key_indent = sub_indent = -1
@@ -80,6 +85,8 @@ def parse_package_list(lines: list[str]) -> list[dict[str, Any]]:
                 current[open_key] = ""  # "key:" with nothing below: BaseLoader's ""
             current = {}
             items.append(current)
+            if max_items is not None and len(items) > max_items:
+                raise TooMany(len(items))
             body = stripped[2:]
             stripped = body.lstrip(" ")
             indent = key_indent = indent + 2 + len(body) - len(stripped)

@@ -12,6 +12,15 @@ from pathlib import Path
 from typing import Any
 
 from envlock.errors import InputError
+from envlock.lockfile.limits import (
+    MAX_CHANNELS,
+    MAX_PACKAGES,
+    MAX_PLATFORMS,
+    check_count,
+    check_shape,
+    check_yaml_tokens,
+    shown,
+)
 from envlock.lockfile.model import LockedPackage, Lockfile
 from envlock.lockfile.urls import conda_build, conda_channel
 
@@ -28,18 +37,30 @@ def looks_unified(data: Any) -> bool:
 
 
 def load_yaml(path: Path, text: str) -> Any:
-    """Every scalar stays a string (BaseLoader): ``version: 3.10`` must not become 3.1."""
+    """Every scalar stays a string (BaseLoader): ``version: 3.10`` must not become 3.1.  The
+    document is checked against the size limits before anything walks it (alias bombs)."""
     import yaml  # here, not at the top: explicit lockfiles never need it
 
+    check_yaml_tokens(path, text)
     try:
-        return yaml.load(text, Loader=getattr(yaml, "CBaseLoader", yaml.BaseLoader))
+        data = yaml.load(text, Loader=getattr(yaml, "CBaseLoader", yaml.BaseLoader))
     except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        at = f" at line {mark.line + 1}" if mark else ""
         raise InputError(
-            f"{path}: is not valid YAML{at} ({getattr(exc, 'problem', exc)}). "
+            f"{path}: is not valid YAML{_yaml_problem(exc)}. "
             "Restore the file from version control or regenerate it with conda-lock / `envlock lock`."
         ) from None
+    check_shape(path, data)
+    return data
+
+
+def _yaml_problem(exc: Exception) -> str:
+    """`` at line N (what)`` from a PyYAML error, without its multi-line position text."""
+    if hasattr(exc, "position") and hasattr(exc, "reason"):  # ReaderError: a character YAML forbids
+        return f" at character {exc.position} ({shown(exc.reason, 100)})"
+    mark = getattr(exc, "problem_mark", None)
+    at = f" at line {mark.line + 1}" if mark else ""
+    what = getattr(exc, "problem", None) or getattr(exc, "context", None) or type(exc).__name__
+    return f"{at} ({shown(what, 100)})"
 
 
 def _check_version(path: Path, raw: Any) -> None:
@@ -54,11 +75,20 @@ def _check_version(path: Path, raw: Any) -> None:
         why = "is newer than envlock reads" if newer else "is not a conda-lock lockfile version"
         fix = "upgrade envlock, or lock again with a conda-lock that writes version 1" if newer else \
             "regenerate the file with conda-lock or `envlock lock`"
-        raise InputError(f"{path}: field 'version' is {raw}, which {why} (supported: 1); {fix}.")
+        raise InputError(f"{path}: field 'version' is {shown(raw)}, which {why} (supported: 1); {fix}.")
+
+
+def _check_counts(path: Path, data: dict) -> None:
+    meta = data.get("metadata")
+    if isinstance(meta, dict):
+        check_count(path, "metadata.platforms", meta.get("platforms"), MAX_PLATFORMS)
+        check_count(path, "metadata.channels", meta.get("channels"), MAX_CHANNELS)
+    check_count(path, "package", data.get("package"), MAX_PACKAGES)
 
 
 def parse_unified(path: Path, data: dict) -> Lockfile:
     _check_version(path, data.get("version"))
+    _check_counts(path, data)
     if isinstance(data.get("package"), str) and data["package"] in _NULLS:
         data = {**data, "package": None}
     try:

@@ -13,6 +13,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from envlock.errors import InputError
+from envlock.lockfile.limits import shown
 from envlock.lockfile.model import LockedPackage
 from envlock.lockfile.urls import conda_build, conda_channel
 
@@ -63,18 +64,18 @@ def _field(loc: tuple[Any, ...]) -> str:
         elif part in ("str", "_Channel"):  # union branch names pydantic adds
             continue
         else:
-            out += f".{part}" if out else str(part)
+            out += f".{shown(part)}" if out else shown(part)
     return out
 
 
 def _problem(data: dict, error: Any) -> str:
     loc = error["loc"]
-    what = "is missing" if error["type"] == "missing" else f"is invalid ({error['msg']})"
+    what = "is missing" if error["type"] == "missing" else f"is invalid ({shown(error['msg'], 100)})"
     subject = ""
     if len(loc) >= 2 and loc[0] == "package" and isinstance(loc[1], int):
         entry = (data.get("package") or [])[loc[1]]
         if isinstance(entry, dict) and entry.get("name"):
-            subject = f" (package '{entry['name']}' for {entry.get('platform', '?')})"
+            subject = f" (package '{shown(entry['name'])}' for {shown(entry.get('platform', '?'))})"
     return f"field '{_field(loc)}' {what}{subject}"
 
 
