@@ -53,7 +53,9 @@ def test_pip_tensorflow_in_conda_prefix(tmp_path: Path, tf_channel: Path) -> Non
     check_s = time.perf_counter() - t
     assert r.returncode == 0, r.stdout
     assert json.loads(r.stdout)["files_checked"] >= 15000  # the pip packages' files too, not only conda's
-    assert check_s < 1.0, f"check took {check_s:.2f} s on the TensorFlow environment"
+    # Its speed (< 1 s) is measured in benchmarks/, not here; what makes it fast must hold: an
+    # unchanged environment is checked by stat alone, nothing hashed.
+    assert json.loads(r.stdout)["files_hashed"] == 0
     print(f"check on the TensorFlow environment: {check_s:.3f} s, {json.loads(r.stdout)['files_checked']} files")
     # an edit through a hard link (into uv's cache) is seen, and --reinstall brings the locked bytes back
     sp = next((prefix / "lib").glob("python*/site-packages"))

@@ -47,8 +47,8 @@ def command(name: str, prefix: Path | None, platform: str | None, full: bool, pr
     if as_json:
         print_json({"ok": report.clean, **report.model_dump(), "clean": report.clean, "last_verification": verified})
     else:
-        render_report(report)
         out.print(last.summary(verified), highlight=False)
+        render_report(report)  # last: its final line is the command that fixes the drift
     if not report.clean:
         raise SystemExit(1)
 
