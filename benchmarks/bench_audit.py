@@ -73,7 +73,7 @@ def main() -> None:
     args = parser.parse_args()
 
     from envlock.audit import audit_lockfile
-    from envlock.diff import diff_lockfiles
+    from envlock.audit.diff import diff_lockfiles
     from envlock.lockfile import read_lockfile
 
     with tempfile.TemporaryDirectory() as tmp:

@@ -6,7 +6,12 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from envlock.activation import activated_environ, activation_vars, read_env_vars, write_env_vars
+from envlock.prefix.activation import (
+    activated_environ,
+    activation_vars,
+    read_env_vars,
+    write_env_vars,
+)
 
 
 def test_env_vars_round_trip_in_conda_state_file(tmp_path: Path) -> None:

@@ -9,7 +9,7 @@ import pytest
 
 from envlock.audit import audit_lockfile
 from envlock.audit.findings import Finding
-from envlock.profiles import Profile
+from envlock.profiles.model import Profile
 from tests.test_lockfile_factory import conda, pip, replace, tf214_cuda118, unified, without
 
 

@@ -126,8 +126,8 @@ def test_check_on_missing_environment(project: Path, cache: Path) -> None:
 
 def test_check_pip_removed_and_changed(env) -> None:
     """pip packages of the lock: fake a pip entry in the lock by hand (unit-level, offline)."""
-    from envlock.create.drift import check_prefix
     from envlock.lockfile import LockedPackage
+    from envlock.prefix.drift import check_prefix
 
     project, prefix, cache = env
     sp = next((prefix / "lib").glob("python*/site-packages"))

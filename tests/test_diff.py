@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from envlock.audit.diff import diff_lockfiles
 from envlock.cli import main
-from envlock.diff import diff_lockfiles
 from envlock.lockfile import read_lockfile
 from tests.test_lockfile_factory import (
     conda,

@@ -1,4 +1,4 @@
-"""The warm-cache fast linker (``envlock.create.fastlink``) against py-rattler: the same prefix,
+"""The warm-cache fast linker (``envlock.create.link.fast``) against py-rattler: the same prefix,
 byte for byte (files, modes, symlinks) and the same conda-meta records, for a channel with plain,
 text-prefix-placeholder, softlink and noarch: python packages; and the fallbacks to rattler."""
 
@@ -209,7 +209,7 @@ def test_clobbering_falls_back_to_rattler(project: Path, cache: Path, tmp_path: 
 
 
 def test_text_replacement_and_shebang_limits() -> None:
-    from envlock.create.fastlink import Fallback, _replace_text
+    from envlock.create.link.fast import Fallback, _replace_text
 
     ph, new = b"/opt/placeholder_placeholder", b"/env"
     assert _replace_text(b"#!" + ph + b"/bin/python\nx=" + ph + b"\n", ph, new) == b"#!/env/bin/python\nx=/env\n"
@@ -230,7 +230,7 @@ def test_text_replacement_and_shebang_limits() -> None:
 
 
 def test_paths_kinds_left_to_rattler() -> None:
-    from envlock.create.linkplan import handled_entries as _handled
+    from envlock.create.link.plan import handled_entries as _handled
 
     ok = {"_path": "lib/a.so", "path_type": "hardlink", "sha256": "0" * 64, "size_in_bytes": 1}
     assert _handled({"paths_version": 1, "paths": [ok]}) == [ok]
@@ -249,7 +249,7 @@ def test_record_from_index_json_equals_rattlers_full_read(tf_channel: Path, extr
     import rattler
 
     from envlock.create.cache import CachedArchive
-    from envlock.create.link import _record_fields
+    from envlock.create.link.rattler import _record_fields
     from envlock.lockfile import LockedPackage
 
     archives = [p for ch in (tf_channel, extra_channel) for p in ch.glob("*/*") if p.name.endswith((".conda", ".tar.bz2"))]
@@ -268,7 +268,7 @@ def test_record_from_index_json_equals_rattlers_full_read(tf_channel: Path, extr
 
 
 def test_preload_that_cannot_read_a_package_leaves_it_to_the_full_check(tmp_path: Path) -> None:
-    from envlock.create.fastlink import Preload
+    from envlock.create.link.fast import Preload
     from envlock.lockfile import LockedPackage
 
     pkgs = [LockedPackage(name=n, version="1", build="0", platform="linux-64", url=f"https://x/{n}-1-0.conda",

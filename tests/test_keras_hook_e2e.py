@@ -18,7 +18,7 @@ import pytest
 from channel_factory import PackageSpec, build_channel
 from create_support import env_prefix, envlock
 
-from envlock.startup_hook import PTH_NAME
+from envlock.prefix.startup_hook import PTH_NAME
 
 pytest_plugins = ["create_support"]
 

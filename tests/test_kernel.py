@@ -13,7 +13,7 @@ from pathlib import Path
 
 from create_support import envlock
 
-from envlock.jupyter_kernel import LAUNCHER
+from envlock.prefix.kernel import LAUNCHER
 
 pytest_plugins = ["create_support"]  # fixtures: project, cache, env, locked_template, extra_channel
 

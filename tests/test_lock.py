@@ -123,9 +123,9 @@ def test_check_fresh_then_stale_for_each_input(make_project, tf_channel: Path) -
 
 
 def test_check_is_stale_when_compat_data_changes(make_project, monkeypatch: pytest.MonkeyPatch) -> None:
-    from envlock import data as envlock_data
-    from envlock.lock_state import lock_state
-    from envlock.project import Project
+    from envlock.compat import data as envlock_data
+    from envlock.core.project import Project
+    from envlock.lock.state import lock_state
 
     project = make_project({"a": {}})
     assert envlock(project, "lock").returncode == 0
@@ -139,8 +139,8 @@ def test_raw_input_fast_path_and_semantic_fallback(make_project) -> None:
     """Byte-identical inputs: fresh without parsing the profile (the record has platforms and
     variables).  A comment-only edit: the fast path steps aside and the semantic hash says fresh.
     A real edit: stale either way."""
-    from envlock.lock_state import lock_state, quick_meta
-    from envlock.project import Project
+    from envlock.core.project import Project
+    from envlock.lock.state import lock_state, quick_meta
 
     project = make_project({"a": {}})
     assert envlock(project, "lock").returncode == 0
@@ -321,7 +321,7 @@ def test_pip_update_keeps_unnamed_pins(make_project) -> None:
 def test_conda_option_uses_given_executable(make_project, tmp_path: Path) -> None:
     """--conda PATH hands the conda solve to that executable (here a wrapper that records its
     calls and answers through envlock's adapter, standing in for an installed micromamba)."""
-    from envlock.solver.conda_lock_run import write_launcher
+    from envlock.lock.conda.conda_lock_run import write_launcher
 
     calls = tmp_path / "calls.txt"
     inner = write_launcher(tmp_path / "inner-conda")

@@ -41,7 +41,7 @@ def test_unsatisfiable_virtual_package_names_profile_field(glibc_channel: Path, 
 
 def test_long_explanation_is_not_cut(tmp_path: Path) -> None:
     """Not cut after a dozen lines: every conflicting spec is in the message."""
-    from envlock.solver.explain import explain_failure
+    from envlock.lock.conda.explain import explain_failure
 
     class Spec:  # the two fields explain_failure reads of a LockSpec
         name, channels, platforms, virtual_packages = "a", ["file:///c"], ["linux-64"], {}

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from envlock.errors import InputError
+from envlock.core.errors import InputError
 from envlock.lockfile import LockedPackage, Lockfile, read_lockfile
 from tests.test_lockfile_factory import conda, pip, write_explicit, write_unified
 
@@ -277,7 +277,7 @@ def test_digest_and_for_platform_are_stable(tmp_path: Path) -> None:
 
 
 def test_envlocks_own_unified_and_explicit_locks(tmp_path: Path) -> None:
-    from envlock.lock_write import dump_lock, explicit_text
+    from envlock.lock.write import dump_lock, explicit_text
 
     entries = [conda("python", "3.12.5", "h2ad013b_0_cpython"), conda("tzdata", "2024a", "h0c530f3_0",
                                                                      subdir="noarch"),

@@ -14,7 +14,7 @@ from conftest import ENVLOCK
 from fuzz_support import invoke, lock_project
 from test_lockfile_factory import conda, pip, tf214_cuda118, write_unified
 
-from envlock.lock_write import explicit_text
+from envlock.lock.write import explicit_text
 from envlock.lockfile import read_lockfile
 
 ROOT = Path(__file__).resolve().parents[1]

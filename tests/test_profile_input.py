@@ -10,10 +10,11 @@ from pathlib import Path
 import pytest
 import yaml
 
-from envlock.errors import InputError
-from envlock.profiles import load_profile, load_profile_file, render
-from envlock.project import Project
-from envlock.yaml_load import load_yaml
+from envlock.core.errors import InputError
+from envlock.core.project import Project
+from envlock.core.yaml_load import load_yaml
+from envlock.profiles.load import load_profile, load_profile_file
+from envlock.profiles.render import render
 
 PROFILE = {"name": "p", "platforms": ["linux-64"], "python": "3.11.*", "keras": "3.*",
            "tensorflow": {"version": "2.21.*", "source": "pip", "variant": "cpu"}}

@@ -8,10 +8,11 @@ from pathlib import Path
 import pytest
 import yaml
 
-from envlock import compat
-from envlock.errors import InputError
-from envlock.profiles import load_profile, load_profile_file, render, tensorflow_specs
-from envlock.project import Project
+from envlock.compat import table as compat
+from envlock.core.errors import InputError
+from envlock.core.project import Project
+from envlock.profiles.load import load_profile, load_profile_file
+from envlock.profiles.render import render, tensorflow_specs
 
 REPO = Path(__file__).resolve().parents[1]
 

@@ -11,7 +11,7 @@ from typing import Literal
 
 import pytest
 
-from envlock import records
+from envlock.core import records
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -55,9 +55,9 @@ def test_fast_path_modules_do_not_import_heavy_modules() -> None:
     import site
 
     heavy = ("pydantic", "yaml", "rich", "asyncio", "rattler", "hashlib", "shutil", "secrets", "click")
-    code = ("import sys; import envlock.create.core, envlock.create.stamp, envlock.create.cache, envlock.lock_state, "
-            "envlock.cli, envlock.cli.fastpath, envlock.cli.actions, envlock.create.link, envlock.create.fastlink, envlock.create.atomic, envlock.lockfile, "
-            f"envlock.profile_lock, envlock.activation; print(sorted(m for m in {heavy!r} if m in sys.modules))")
+    code = ("import sys; import envlock.create.pipeline, envlock.prefix.stamp, envlock.create.cache, envlock.lock.state, "
+            "envlock.cli, envlock.cli.fastpath, envlock.cli.actions, envlock.create.link.rattler, envlock.create.link.fast, envlock.prefix.atomic, envlock.lockfile, "
+            f"envlock.lock.platform, envlock.prefix.activation; print(sorted(m for m in {heavy!r} if m in sys.modules))")
     path = os.pathsep.join([str(Path(__file__).resolve().parents[1]), *site.getsitepackages()])
     r = subprocess.run([sys.executable, "-S", "-c", code], capture_output=True, text=True, check=True,
                        env={**os.environ, "PYTHONPATH": path})
@@ -65,11 +65,11 @@ def test_fast_path_modules_do_not_import_heavy_modules() -> None:
 
 
 def test_small_input_digests_equal_hashlib() -> None:
-    """envlock.digests (CPython's built-in hashes, no OpenSSL) must give hashlib's digests:
+    """envlock.core.digests (CPython's built-in hashes, no OpenSSL) must give hashlib's digests:
     stamps and lock records written by either are compared with each other."""
     import hashlib
 
-    from envlock import digests
+    from envlock.core import digests
 
     data = b"envlock\0" * 1000
     assert digests.sha256(data).hexdigest() == hashlib.sha256(data).hexdigest()

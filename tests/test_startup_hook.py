@@ -11,7 +11,13 @@ from pathlib import Path
 
 from create_support import envlock
 
-from envlock.startup_hook import MODULE_NAME, PTH_NAME, hook_problems, install_into, module_source
+from envlock.prefix.startup_hook import (
+    MODULE_NAME,
+    PTH_NAME,
+    hook_problems,
+    install_into,
+    module_source,
+)
 
 pytest_plugins = ["create_support"]  # fixtures: project, cache, env, locked_template, extra_channel
 

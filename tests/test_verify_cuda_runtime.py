@@ -16,8 +16,8 @@ from click.testing import CliRunner
 from conftest import ENVLOCK, OFFLINE
 
 from envlock.cli.group import main
+from envlock.core.project import Project
 from envlock.lockfile import read_lockfile
-from envlock.project import Project
 from envlock.verify.checks import Context
 from envlock.verify.checks.runtime import check_cuda_runtime
 from envlock.verify.model import ProbeDoc
@@ -73,7 +73,7 @@ def test_audit_minor_newer_is_a_warning_major_newer_an_error(cuda_project: Path)
     ("12.4", True, "CUDA_ERROR_UNSUPPORTED_PTX_VERSION"), ("11.8", False, "older CUDA major"), ("12.9", True, ""),
 ])
 def test_verify_compares_the_lock_with_the_host_driver(cuda_project: Path, tmp_path: Path, driver, ok, words) -> None:
-    from envlock.profiles import load_profile
+    from envlock.profiles.load import load_profile
 
     project = Project(cuda_project)
     locked = read_lockfile(project.unified_lock_path("gpu")).for_platform("linux-64")

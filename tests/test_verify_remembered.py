@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from create_support import env_prefix, envlock
 
-from envlock.create.stamp import read_stamp
+from envlock.prefix.stamp import read_stamp
 from envlock.verify import last
 
 pytest_plugins = ["create_support"]

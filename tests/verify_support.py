@@ -20,9 +20,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from envlock.activation import write_env_vars
-from envlock.project import Project
-from envlock.startup_hook import install_into
+from envlock.core.project import Project
+from envlock.prefix.activation import write_env_vars
+from envlock.prefix.startup_hook import install_into
 
 TF_VERSION = "2.21.0"
 FIXTURES = Path(__file__).parent / "verify_fixtures"

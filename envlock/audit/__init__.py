@@ -19,9 +19,9 @@ from envlock.audit import (  # noqa: F401  (importing a rule module registers it
 from envlock.audit.findings import FileReport, Finding, sort_findings
 from envlock.audit.registry import FILE_RULES, PLATFORM_RULES, PROFILE_RULES
 from envlock.audit.stack import stacks_of
-from envlock.errors import InputError
+from envlock.core.errors import InputError
 from envlock.lockfile import Lockfile, read_lockfile
-from envlock.profiles import Profile
+from envlock.profiles.model import Profile
 
 __all__ = ["FileReport", "Finding", "audit_lockfile", "audit_path", "UNREADABLE"]
 

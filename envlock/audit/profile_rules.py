@@ -8,7 +8,7 @@ from envlock.audit.findings import Finding
 from envlock.audit.registry import finding, profile_rule
 from envlock.audit.stack import PlatformStack, facts
 from envlock.lockfile.versions import major, minor_line, satisfies
-from envlock.profiles import Profile
+from envlock.profiles.model import Profile
 
 
 @profile_rule("profile-platforms", "error", "the lock's platforms are not the profile's")

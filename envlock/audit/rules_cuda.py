@@ -13,7 +13,7 @@ from envlock.audit.requirements import unmet_findings
 from envlock.audit.stack import PlatformStack, facts, normalize
 from envlock.lockfile import LockedPackage
 from envlock.lockfile.versions import major, minor_line
-from envlock.profiles import Profile
+from envlock.profiles.model import Profile
 
 
 @platform_rule("cuda-build-mismatch", "error", "CUDA/cuDNN in the lock differ from TensorFlow's build")

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from envlock import compat
 from envlock.audit.findings import Finding
 from envlock.audit.registry import finding, platform_rule
 from envlock.audit.stack import PlatformStack, facts
+from envlock.compat import table as compat
 
 
 @platform_rule("metal-unsupported", "error", "tensorflow-metal beside a TensorFlow it does not load with")

@@ -7,11 +7,11 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterator
 
-from envlock import compat
 from envlock.audit.findings import Finding
 from envlock.audit.registry import finding, platform_rule
 from envlock.audit.requirements import unmet_findings
 from envlock.audit.stack import PlatformStack, facts, normalize
+from envlock.compat import table as compat
 from envlock.lockfile import LockedPackage
 from envlock.lockfile.versions import compare, major, minor_line, satisfies
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Literal
 
-from envlock import compat
+from envlock.compat import table as compat
 from envlock.lockfile import LockedPackage
 from envlock.lockfile.versions import minor_line
 

@@ -10,8 +10,8 @@ import sys
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from envlock.errors import EnvlockError
-from envlock.project import Project
+from envlock.core.errors import EnvlockError
+from envlock.core.project import Project
 
 if TYPE_CHECKING:
     from rich.console import Console

@@ -8,9 +8,9 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from envlock import records
-from envlock.cli._support import handles_errors, open_project, print_json, request_fast_exit
-from envlock.errors import InputError
+from envlock.cli._support import err, handles_errors, open_project, print_json, request_fast_exit
+from envlock.core import records
+from envlock.core.errors import InputError
 
 
 @handles_errors
@@ -19,17 +19,17 @@ def create(name: str, prefix: Path | None, platform: str | None, lock_file: Path
            full: bool = False) -> None:
     """Create (or update) the profile's environment from its lock; one line of summary, or
     (``as_json``) the summary object — also when it fails (``ok`` false, the error)."""
-    from envlock.create.core import create_environment
+    from envlock.create.pipeline import create_environment
     from envlock.create.progress import make_progress
 
     if full and not reinstall:
         raise InputError("--full works with --reinstall (it decides how much of the old environment and the "
                          "package caches is hashed before a rebuild); add --reinstall or drop --full.")
-    from envlock.create.core import VerificationFailed
+    from envlock.create.pipeline import VerificationFailed
 
     try:
         project = open_project(project_dir)
-        progress = make_progress(quiet=as_json)
+        progress = make_progress(lambda: err.console, quiet=as_json)
         try:
             result = create_environment(project, name, prefix=prefix, platform=platform, frozen=frozen, force=force,
                                         verify=not no_verify, progress=progress, jobs=jobs,
@@ -75,7 +75,7 @@ def run(name: str, prefix: Path | None, project_dir: str, cmd: Sequence[str]) ->
     its code)."""
     import shutil
 
-    from envlock.activation import activated_environ
+    from envlock.prefix.activation import activated_environ
 
     target = target_prefix(project_dir, name, prefix)
     env = activated_environ(target)

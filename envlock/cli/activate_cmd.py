@@ -32,8 +32,8 @@ def snippet(shell: str, env: dict[str, str], path_entry: str) -> str:
 @handles_errors
 def command(name: str, prefix: Path | None, shell: str | None, project_dir: str) -> None:
     """Print a snippet to evaluate:  eval "$(envlock activate --profile cpu)"  (fish: | source)."""
-    from envlock.activation import activation_vars, bin_dir
     from envlock.cli.actions import target_prefix
+    from envlock.prefix.activation import activation_vars, bin_dir
 
     target = target_prefix(project_dir, name, prefix)
     if shell is None:

@@ -18,8 +18,8 @@ from envlock.cli._common import (
     print_json,
     project_option,
 )
-from envlock.errors import EXIT_BAD_INPUT, EXIT_CHECK_FAILED, EXIT_OK, InputError
-from envlock.project import Project
+from envlock.core.errors import EXIT_BAD_INPUT, EXIT_CHECK_FAILED, EXIT_OK, InputError
+from envlock.core.project import Project
 
 _STYLE = {"error": "bold red", "warning": "yellow", "info": "cyan"}
 _LOCK_SUFFIX = ".conda-lock.yml"
@@ -38,7 +38,7 @@ def command(lockfiles: tuple[Path, ...], profile_names: tuple[str, ...], as_json
     Exit 0 when clean, 1 when a finding is an error, 2 when a file cannot be read."""
     from envlock.audit import UNREADABLE, audit_path
     from envlock.lockfile.urls import mask_credentials
-    from envlock.profiles import load_profile
+    from envlock.profiles.load import load_profile
 
     # Named lockfiles alone need no project.
     project = open_project(project_dir) if profile_names or not lockfiles else Project.at(".")

@@ -30,7 +30,7 @@ def command(name: str, prefix: Path | None, platform: str | None, full: bool, pr
     """Compare an environment with its lock: conda and pip packages added (foreign), removed or
     changed, files of locked conda and pip packages modified or deleted, activation variables
     changed.  On drift, ends with the command that rebuilds it (create --reinstall)."""
-    from envlock.create.check import run_check
+    from envlock.prefix.check import run_check
 
     try:
         project = open_project(project_dir)

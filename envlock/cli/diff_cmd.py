@@ -8,8 +8,8 @@ import click
 from rich.table import Table
 from rich.text import Text
 
+from envlock.audit.diff import LockDiff
 from envlock.cli._common import handles_errors, json_option, out, print_json, project_option
-from envlock.diff import LockDiff
 
 _KIND_STYLE = {"upgraded": "green", "downgraded": "red", "rebuilt": "yellow", "added": "cyan", "removed": "magenta"}
 
@@ -25,7 +25,7 @@ def command(old: Path, new: Path, summary: bool, as_json: bool, project_dir: str
     """Compare two lockfiles of any format (conda-lock unified, explicit), per platform.
 
     OLD and NEW are paths as given (like audit's LOCKFILES); --project is accepted as by every command."""
-    from envlock.diff import diff_lockfiles
+    from envlock.audit.diff import diff_lockfiles
     from envlock.lockfile import read_lockfile
     from envlock.lockfile.urls import mask_credentials
 

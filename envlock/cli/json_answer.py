@@ -7,7 +7,7 @@ from __future__ import annotations
 import sys
 
 from envlock.cli._support import err, print_json
-from envlock.errors import EnvlockError
+from envlock.core.errors import EnvlockError
 
 
 def error_object(exc: BaseException, **context: object) -> tuple[dict, int]:

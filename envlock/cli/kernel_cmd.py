@@ -31,7 +31,7 @@ def command(name: str, kernel_name: str | None, prefix: Path | None, user: bool,
     """Install a kernel spec whose python is the environment's and whose env carries its
     activation variables (needs ipykernel in the environment)."""
     from envlock.cli.actions import target_prefix
-    from envlock.jupyter_kernel import install_kernel
+    from envlock.prefix.kernel import install_kernel
 
     target = target_prefix(project_dir, name, prefix)
     path, spec = install_kernel(target, name, kernel_name, open_project(project_dir).profile_path(name))

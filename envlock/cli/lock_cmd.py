@@ -7,7 +7,7 @@ import sys
 import click
 
 from envlock.cli._common import err, handles_errors, open_project, out, print_json, project_option
-from envlock.errors import EXIT_BAD_INPUT, EXIT_CHECK_FAILED, EnvlockError, InputError
+from envlock.core.errors import EXIT_BAD_INPUT, EXIT_CHECK_FAILED, EnvlockError, InputError
 
 
 class _JsonUsage(click.Command):
@@ -56,7 +56,7 @@ def command(profiles: tuple[str, ...], all_: bool, check: bool, update: tuple[st
 def _run(profiles: tuple[str, ...], check: bool, update: tuple[str, ...], update_all: bool,
          conda_exe: str | None, as_json: bool, project_dir: str, done: list) -> None:
     if conda_exe is not None:
-        from envlock.solver.conda_exe import resolve_conda_exe
+        from envlock.lock.conda.conda_exe import resolve_conda_exe
 
         conda_exe = resolve_conda_exe(conda_exe)
     if update and update_all:
@@ -74,8 +74,8 @@ def _run(profiles: tuple[str, ...], check: bool, update: tuple[str, ...], update
         raise InputError("--update needs --profile NAME: name the profile whose lock should move.")
     from rich.markup import escape
 
-    from envlock.lock import lock_profile
-    from envlock.profile_scan import split_invalid
+    from envlock.lock.orchestrate import lock_profile
+    from envlock.profiles.scan import split_invalid
 
     # An invalid profile is reported and skipped; the others are locked all the same (exit 2 at the end).
     names, invalid = split_invalid(project, names)
@@ -99,8 +99,8 @@ def _run(profiles: tuple[str, ...], check: bool, update: tuple[str, ...], update
         sys.exit(EXIT_BAD_INPUT)
 
 
-def _print_result(res) -> None:  # noqa: ANN001 - envlock.lock.LockResult (imported lazily)
-    from envlock.lock_changes import change_line
+def _print_result(res) -> None:  # noqa: ANN001 - envlock.lock.orchestrate.LockResult (imported lazily)
+    from envlock.lock.changes import change_line
 
     lock = f"locks/{res.profile}.conda-lock.yml"
     if not res.written:
@@ -117,7 +117,7 @@ def _print_result(res) -> None:  # noqa: ANN001 - envlock.lock.LockResult (impor
 def _check(project, names: list[str], as_json: bool) -> None:
     from rich.markup import escape
 
-    from envlock.profile_scan import lock_state_or_invalid
+    from envlock.profiles.scan import lock_state_or_invalid
 
     states = [lock_state_or_invalid(project, n) for n in names]
     bad = [s for s in states if s.state != "fresh"]

@@ -18,9 +18,9 @@ from envlock.cli._common import (
     print_json,
     project_option,
 )
-from envlock.errors import EXIT_BAD_INPUT, InputError
-from envlock.lock_state import lock_state
-from envlock.profiles import load_profile
+from envlock.core.errors import EXIT_BAD_INPUT, InputError
+from envlock.lock.state import lock_state
+from envlock.profiles.load import load_profile
 
 
 @click.command("profiles")

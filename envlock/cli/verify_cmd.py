@@ -18,7 +18,7 @@ from envlock.cli._common import (
     print_json,
     project_option,
 )
-from envlock.errors import EXIT_CHECK_FAILED, EXIT_OK, EnvlockError, InputError
+from envlock.core.errors import EXIT_CHECK_FAILED, EXIT_OK, EnvlockError, InputError
 
 if TYPE_CHECKING:
     from envlock.verify.model import VerifyReport
@@ -57,7 +57,7 @@ def command(profile_name: str, prefix: str | None, no_bench: bool, no_record: bo
 
 def _verify(profile_name: str, prefix: str | None, bench: bool, record: bool, report_file: str | None,
             probe_file: str | None, project_dir: str, as_json: bool) -> VerifyReport:
-    from envlock.profiles import load_profile
+    from envlock.profiles.load import load_profile
     from envlock.verify import report as render
     from envlock.verify.verifier import verify_environment
 

@@ -27,8 +27,8 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-from envlock import records
-from envlock.errors import CheckFailed, EnvlockError, InputError
+from envlock.core import records
+from envlock.core.errors import CheckFailed, EnvlockError, InputError
 from envlock.lockfile import LockedPackage
 
 CACHE_ENV = "ENVLOCK_CACHE_DIR"

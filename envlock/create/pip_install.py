@@ -9,9 +9,9 @@ import subprocess
 from collections.abc import Sequence
 from pathlib import Path
 
-from envlock.child import die_with_parent
-from envlock.digests import sha256
-from envlock.errors import EnvlockError, InputError
+from envlock.core.child import die_with_parent
+from envlock.core.digests import sha256
+from envlock.core.errors import EnvlockError, InputError
 from envlock.lockfile import LockedPackage
 
 
@@ -108,7 +108,7 @@ def retarget_scripts(staging: Path, final_prefix: Path) -> int:
 
 def _fix_records(prefix: Path, rewritten: dict[str, tuple[str, int]]) -> None:
     """Rewrite the RECORD lines of ``rewritten`` files (paths relative to the prefix)."""
-    from envlock.create.pip_files import record_hash, site_packages
+    from envlock.prefix.pip_files import record_hash, site_packages
 
     for sp_rel in site_packages(prefix):
         for dist in os.listdir(prefix / sp_rel):

@@ -42,7 +42,7 @@ class LineProgress:
 
 
 class RichProgress:
-    def __init__(self) -> None:
+    def __init__(self, console) -> None:  # noqa: ANN001 - a rich Console
         from rich.progress import (
             BarColumn,
             MofNCompleteColumn,
@@ -51,9 +51,7 @@ class RichProgress:
             TimeElapsedColumn,
         )
 
-        from envlock.cli._support import err
-
-        self.console = err.console
+        self.console = console
         self.bar = Progress(TextColumn("{task.description:>10}"), BarColumn(), MofNCompleteColumn(),
                             TimeElapsedColumn(), console=self.console, transient=False)
         self.tasks: dict[str, int] = {}
@@ -81,7 +79,9 @@ class RichProgress:
         self.bar.stop()
 
 
-def make_progress(*, quiet: bool = False) -> Progress:
+def make_progress(console_factory, *, quiet: bool = False) -> Progress:  # noqa: ANN001
+    """Bars on a terminal (on the console ``console_factory()`` gives: rich is imported only
+    then), one line per phase otherwise."""
     if not quiet and sys.stderr.isatty():
-        return RichProgress()
+        return RichProgress(console_factory())
     return LineProgress(quiet=quiet)

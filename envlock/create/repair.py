@@ -18,9 +18,14 @@ from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from envlock.create.drift import DriftReport, normalize
-from envlock.create.pkgs_cache import entry_of, evict_packages, extracted_ns, rattler_has_package
+from envlock.create.link.rattler_cache import (
+    entry_of,
+    evict_packages,
+    extracted_ns,
+    rattler_has_package,
+)
 from envlock.lockfile import LockedPackage
+from envlock.prefix.drift import DriftReport, normalize
 
 
 def old_environment_drift(prefix: Path, platform: str, locked: Sequence[LockedPackage], *,
@@ -29,7 +34,7 @@ def old_environment_drift(prefix: Path, platform: str, locked: Sequence[LockedPa
     ``full``: every file hashed (an edit that restored its mtime)."""
     if not (prefix / "conda-meta").is_dir():
         return None
-    from envlock.create.drift import check_prefix
+    from envlock.prefix.drift import check_prefix
 
     return check_prefix(prefix, platform, locked, full=full)
 
@@ -99,8 +104,8 @@ def distrust_conda_cache(packages: Sequence[LockedPackage], pkgs_cache: Path, mo
 def pip_packages_to_repair(staging: Path, packages: Sequence[LockedPackage], modified: dict[str, set[str]]) -> list[LockedPackage]:
     """pip packages installed in ``staging`` whose files, among those found modified in the old
     environment, still differ from their RECORD (uv linked them from a damaged cache entry)."""
-    from envlock.create.drift import pip_dists
-    from envlock.create.pip_files import read_record
+    from envlock.prefix.drift import pip_dists
+    from envlock.prefix.pip_files import read_record
 
     suspects = {normalize(p.name): p for p in packages if normalize(p.name) in modified}
     if not suspects:

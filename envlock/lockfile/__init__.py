@@ -11,7 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from envlock.errors import InputError
+from envlock.core.errors import InputError
 from envlock.lockfile.explicit import looks_explicit, parse_explicit
 from envlock.lockfile.fast_yaml import (
     TooMany,

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from envlock.errors import InputError
+from envlock.core.errors import InputError
 from envlock.lockfile.limits import MAX_PACKAGES
 from envlock.lockfile.model import LockedPackage, Lockfile
 from envlock.lockfile.urls import (

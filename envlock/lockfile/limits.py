@@ -11,7 +11,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from envlock.errors import InputError
+from envlock.core.errors import InputError
 
 MAX_BYTES = 64 << 20
 MAX_PACKAGES = 20_000

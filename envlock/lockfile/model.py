@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
-from envlock.digests import sha256
+from envlock.core.digests import sha256
 
 Manager = Literal["conda", "pip"]
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from envlock.errors import InputError
+from envlock.core.errors import InputError
 from envlock.lockfile.limits import (
     MAX_CHANNELS,
     MAX_PACKAGES,

@@ -12,7 +12,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from envlock.errors import InputError
+from envlock.core.errors import InputError
 from envlock.lockfile.limits import shown
 from envlock.lockfile.model import LockedPackage
 from envlock.lockfile.urls import conda_build, conda_channel

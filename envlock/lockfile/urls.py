@@ -103,7 +103,7 @@ def expand_credentials(url: str, environ: dict[str, str] | None = None) -> str:
 def authorized_request(url: str) -> tuple[str, dict[str, str]]:
     """What a download sends for ``url``: the URL without ``user:password@`` (placeholders
     filled from the environment) and the ``Authorization`` header carrying them."""
-    from envlock.errors import InputError
+    from envlock.core.errors import InputError
 
     try:
         full = expand_credentials(url)

@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass
 from typing import Literal
 
-from envlock import compat
+from envlock.compat import table as compat
 from envlock.lockfile import LockedPackage
 from envlock.lockfile.versions import major, minor_line
 

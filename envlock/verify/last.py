@@ -58,7 +58,7 @@ def write(prefix: Path, *, ok: bool, profile: str, failed: list[str], lock_hash:
     kept, so ``check``'s fast path still looks at every file changed since creation)."""
     import tempfile  # imports shutil: not on the no-op create's path
 
-    from envlock.create.stamp import fingerprint, read_stamp
+    from envlock.prefix.stamp import fingerprint, read_stamp
 
     prefix = Path(prefix)
     stamp = read_stamp(prefix)
@@ -82,8 +82,8 @@ def write(prefix: Path, *, ok: bool, profile: str, failed: list[str], lock_hash:
 
 
 def _refresh_stamp(prefix: Path, stamp: Any) -> None:
-    from envlock import records
-    from envlock.create.stamp import stamp_path
+    from envlock.core import records
+    from envlock.prefix.stamp import stamp_path
 
     with open(stamp_path(prefix), "r+") as fh:  # in place: no new directory entry in conda-meta/
         fh.truncate(0)

@@ -16,7 +16,7 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from envlock.project import Project
+from envlock.core.project import Project
 from envlock.verify.model import Benchmark
 
 SCHEMA = 1

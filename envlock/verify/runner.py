@@ -16,8 +16,8 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from envlock.activation import activated_environ, bare_environ, python_of
-from envlock.child import die_with_parent
+from envlock.core.child import die_with_parent
+from envlock.prefix.activation import activated_environ, bare_environ, python_of
 from envlock.verify.model import ProbeDoc, ProbeRun
 
 STDERR_TAIL_LINES = 40

@@ -6,10 +6,10 @@ from __future__ import annotations
 from pathlib import Path
 
 from envlock import __version__
-from envlock.errors import EnvlockError
+from envlock.core.errors import EnvlockError
+from envlock.core.project import Project
 from envlock.lockfile import Lockfile, read_lockfile
-from envlock.profiles import Profile
-from envlock.project import Project
+from envlock.profiles.model import Profile
 from envlock.verify import baseline, hardware, record
 from envlock.verify.checks import Context, run_checks
 from envlock.verify.checks.bare_start import check_bare_start

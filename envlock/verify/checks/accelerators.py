@@ -3,8 +3,8 @@ placement, and Apple's Metal plugin."""
 
 from __future__ import annotations
 
-from envlock import compat
-from envlock.profiles import Profile
+from envlock.compat import table as compat
+from envlock.profiles.model import Profile
 from envlock.verify.checks.context import Context, minor, version_matches
 from envlock.verify.model import Check
 

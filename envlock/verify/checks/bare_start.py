@@ -2,14 +2,14 @@
 and with a minimal environment (PATH and HOME only), as IDEs, Jupyter kernels, cron jobs,
 shebang scripts and ``subprocess`` calls with a cleared environment start it.  A second, small
 probe run (TensorFlow and ``tf.keras`` only) must resolve ``tf.keras`` to the profile's Keras;
-the startup hook (``envlock.startup_hook``) is what makes that true for variable-routed Keras."""
+the startup hook (``envlock.prefix.startup_hook``) is what makes that true for variable-routed Keras."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
-from envlock.activation import python_of
-from envlock.startup_hook import PTH_NAME, hook_problems, read_record
+from envlock.prefix.activation import python_of
+from envlock.prefix.startup_hook import PTH_NAME, hook_problems, read_record
 from envlock.verify.checks.context import Context
 from envlock.verify.checks.stack import KIND_TEXT, _expected_keras_kind
 from envlock.verify.model import Check, ProbeRun

@@ -6,9 +6,9 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from envlock import compat
+from envlock.compat import table as compat
 from envlock.lockfile import LockedPackage
-from envlock.profiles import Profile
+from envlock.profiles.model import Profile
 from envlock.verify.model import ProbeDoc
 
 

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from envlock import compat
-from envlock.activation import read_env_vars
-from envlock.profiles import LEGACY_KERAS_VAR, Profile
+from envlock.compat import table as compat
+from envlock.prefix.activation import read_env_vars
+from envlock.profiles.model import LEGACY_KERAS_VAR, Profile
 from envlock.verify.checks.context import Context, minor, version_matches
 from envlock.verify.model import Check
 

@@ -1,0 +1,1 @@
+"""Foundations every layer uses: project paths, errors, records, hashing, YAML, files."""

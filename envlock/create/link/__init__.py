@@ -1,0 +1,1 @@
+"""Linking conda packages into a staging prefix: the fast hard-linker, link plans, rattler."""

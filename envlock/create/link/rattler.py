@@ -1,0 +1,204 @@
+"""Link conda packages into a prefix with py-rattler: parallel extraction into the package
+cache, then hard links from it (copies where a file embeds the prefix or links cannot cross
+filesystems).  Files are built in a staging directory but embed the *final* prefix
+(``alternative_target_prefix``), so the staging directory can be renamed into place.
+On a warm cache, ``fastlink`` links what rattler already extracted itself (as fast as ``cp -al``)
+and rattler only the packages that need its logic (noarch: python, binary placeholders)."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from envlock.core.errors import EnvlockError, InputError
+from envlock.create.cache import CachedArchive, expected_hash
+from envlock.create.link.prepare import LINKER_ENV, PreparedArchives
+from envlock.create.link.rattler_cache import evict, finish_modified_scan, rattler_has_package
+
+
+async def _record_fields(item: CachedArchive) -> dict:
+    """The package's record as rattler serializes it (index.json, size, sha256).  With the lock's
+    sha256 (already checked against the archive) only ``info/index.json`` is read: rattler's
+    ``from_package_archive`` would hash the whole archive twice more (~1 s of CPU for a
+    TensorFlow environment, on a cold create's critical path)."""
+    import rattler
+
+    pkg = item.package
+    raw = None
+    if pkg.sha256:
+        from rattler.package_streaming import PackageArchive
+
+        raw = await (await PackageArchive.from_path(item.path)).read_file("info/index.json")
+    if raw is None:
+        data = json.loads((await rattler.RepoDataRecord.from_package_archive(item.path)).to_json())
+    else:
+        raw_path = item.index_json.with_name(item.index_json.name + f".{os.getpid()}.raw")
+        try:
+            raw_path.write_bytes(bytes(raw))
+            data = json.loads(rattler.PackageRecord.from_index_json(raw_path, size=item.size, sha256=pkg.sha256).to_json())
+        finally:
+            raw_path.unlink(missing_ok=True)
+    for k in ("url", "channel", "fn"):
+        data.pop(k, None)
+    return data
+
+
+async def _index_record(item: CachedArchive, pkgs_cache: Path):  # noqa: ANN202 - rattler.RepoDataRecord
+    import rattler
+
+    pkg = item.package
+    if not item.index_json.exists():
+        data = await _record_fields(item)
+        tmp = item.index_json.with_name(item.index_json.name + f".{os.getpid()}.tmp")
+        tmp.write_text(json.dumps(data))
+        tmp.replace(item.index_json)
+    algorithm, digest = expected_hash(pkg)
+    record = rattler.PackageRecord.from_index_json(
+        item.index_json, size=item.size,
+        sha256=pkg.sha256 if pkg.sha256 else None, md5=pkg.md5 if pkg.md5 else None)
+    if (record.name.normalized, str(record.version), str(record.build)) != (pkg.name.lower(), pkg.version, pkg.build):
+        raise EnvlockError(
+            f"{item.path}: archive holds {record.name.normalized} {record.version} {record.build}, but the lock "
+            f"says {pkg.name} {pkg.version} {pkg.build} for this {algorithm} ({digest}); the lock is inconsistent. "
+            "Regenerate it with `envlock lock`.", exit_code=1)
+    # rattler never re-reads an archive whose extracted copy it holds (same sha256): then the record
+    # can carry the lock's URL.  Otherwise it must read our verified copy (rattler does not check
+    # the sha256 of file:// archives), and conda-meta gets the lock's URL after linking.
+    cached = rattler_has_package(item.package, pkgs_cache)
+    url = pkg.url if cached else item.path.as_uri()
+    return rattler.RepoDataRecord(record, pkg.filename, url, pkg.channel or ""), cached
+
+
+class _Reporter:
+    """Adapter from rattler's InstallerReporter callbacks to a simple ``on_linked(name)``."""
+
+    def __new__(cls, on_linked: Callable[[str], None] | None):  # noqa: ANN204
+        import rattler
+
+        class Reporter(rattler.InstallerReporter):
+            def __init__(self) -> None:
+                super().__init__()
+                self.names: dict[int, str] = {}
+
+            def on_link_start(self, operation: int, package_name: str) -> int:
+                self.names[operation] = package_name
+                return operation
+
+            def on_link_complete(self, index: int) -> None:
+                if on_linked:
+                    on_linked(self.names.get(index, "?"))
+
+        return Reporter()
+
+
+def link_packages(
+    prepared: PreparedArchives, staging: Path, final_prefix: Path, pkgs_cache: Path, platform: str,
+    on_linked: Callable[[str], None] | None = None, on_evicted: Callable[[list[str]], None] | None = None,
+) -> str:
+    """Warm cache: packages rattler already extracted and validated are linked by ``fastlink``,
+    the rest (noarch: python, binary placeholders, ...) by ``rattler.install`` first, into the
+    same staging prefix.  Cold cache, or any surprise in the fast path: rattler links everything.
+    Returns who linked: "fast", "fast+rattler" or "rattler"."""
+    archives, verify = prepared.archives, prepared.verified
+    linker = "rattler"
+    to_fix: list[CachedArchive] = []
+
+    async def run(subset: Sequence[CachedArchive]) -> None:
+        import asyncio
+
+        import rattler
+
+        pairs = await asyncio.gather(*(_index_record(a, pkgs_cache) for a in subset))
+        to_fix.extend(a for a, (_rec, cached) in zip(subset, pairs, strict=True) if not cached)
+        await rattler.install(
+            [rec for rec, _cached in pairs], target_prefix=staging, cache_dir=pkgs_cache, installed_packages=[],
+            platform=getattr(rattler, "Subdir", rattler.Platform)(platform), execute_link_scripts=False, show_progress=False,
+            reporter=_Reporter(on_linked), alternative_target_prefix=final_prefix)
+
+    def rattler_install(subset: Sequence[CachedArchive]) -> None:
+        import asyncio  # ~9 ms of import that a warm create linked by fastlink alone never needs
+
+        asyncio.run(run([verify(a) for a in subset]))  # rattler may read an archive: check it first
+
+    def fast() -> bool:
+        nonlocal linker
+        from envlock.create.link import fast as fastlink
+
+        if os.environ.get(LINKER_ENV) == "rattler":
+            return False
+        plan = fastlink.plan(archives, pkgs_cache, platform, staging, lambda a: rattler_has_package(a.package, pkgs_cache),
+                             prepared.preloaded)
+        if plan is None:
+            return False
+        try:
+            if plan.slow:
+                rattler_install(plan.slow)
+            fastlink.link(plan.fast, staging, final_prefix, on_linked)
+            if prepared.preloaded is not None:
+                prepared.preloaded.save_set()
+        except fastlink.Fallback:
+            _empty(staging)
+            to_fix.clear()
+            return False
+        linker = "fast+rattler" if plan.slow else "fast"
+        return True
+
+    try:
+        try:
+            if not fast():
+                rattler_install(archives)
+        finally:
+            modified = finish_modified_scan(prepared.scan, archives, pkgs_cache)
+        if modified:  # rare: link again, those packages freshly extracted from the verified archives
+            names = evict(modified, pkgs_cache)
+            if on_evicted:
+                on_evicted(names)
+            _empty(staging)
+            to_fix.clear()
+            linker = "rattler"
+            rattler_install(archives)
+    except EnvlockError:
+        raise
+    except Exception as exc:  # rattler raises its own exception types; keep the message
+        text = str(exc).strip().splitlines()
+        if "no python version" in str(exc):  # the lock's fault, not an archive's
+            raise InputError(
+                f"the lock holds noarch: python packages but no python for {platform}; it is incomplete or was "
+                "edited. Regenerate it with `envlock lock`; the previous environment was left untouched.") from None
+        raise EnvlockError(
+            "linking the conda packages failed: " + (" ".join(text[:6]) or type(exc).__name__)
+            + ". A corrupt or truncated archive is the usual cause; the previous environment was left untouched.",
+            exit_code=1) from None
+    fix_conda_meta_urls(staging, to_fix)
+    if linker == "rattler":
+        prepared.plan_ahead()
+    return linker
+
+
+def _empty(directory: Path) -> None:
+    import shutil  # only after a fallback: not imported on a create's usual path
+
+    for entry in os.scandir(directory):
+        if entry.is_dir(follow_symlinks=False):
+            shutil.rmtree(entry.path)
+        else:
+            os.unlink(entry.path)
+
+
+def fix_conda_meta_urls(prefix: Path, archives: Sequence[CachedArchive]) -> None:
+    """Point conda-meta records at the lock's URLs (rattler saw our cache's file:// copies)."""
+    meta = prefix / "conda-meta"
+    for a in archives:
+        pkg = a.package
+        path = meta / f"{pkg.name}-{pkg.version}-{pkg.build}.json"
+        try:
+            text = path.read_text()
+        except OSError:
+            continue
+        cache_url = json.dumps(a.path.as_uri())
+        new = text.replace(f'"url": {cache_url}', f'"url": {json.dumps(pkg.url)}', 1)
+        new = new.replace('"channel": null', f'"channel": {json.dumps(pkg.channel)}', 1)
+        if new != text:
+            path.write_text(new)

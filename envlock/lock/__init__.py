@@ -1,0 +1,1 @@
+"""``envlock lock``: profile -> conda part (conda-lock + rattler) -> pip part (uv) -> lockfiles."""

@@ -1,0 +1,1 @@
+"""What lives in an environment: atomic swap, stamp, activation, drift."""

@@ -1,0 +1,1 @@
+"""Profiles: the typed model, loading with field errors, rendering over the template, rules."""

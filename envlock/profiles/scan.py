@@ -1,0 +1,33 @@
+"""Many profiles at once, where one invalid profile must not hide the others: it is set aside
+with its reason, and the command goes on with the rest (and exits 2 at the end)."""
+
+from __future__ import annotations
+
+from envlock.core.errors import InputError
+from envlock.core.project import Project
+from envlock.lock.state import LockState, lock_state
+
+
+def lock_state_or_invalid(project: Project, name: str) -> LockState:
+    """``lock_state``, or state "invalid" with the reason when the profile cannot be read."""
+    try:
+        return lock_state(project, name)
+    except InputError as exc:
+        return LockState(name, "invalid", str(exc))
+
+
+def split_invalid(project: Project, names: list[str]) -> tuple[list[str], dict[str, str]]:
+    """(the names whose profile loads and renders over the template, {invalid name: why})."""
+    from envlock.profiles.load import load_profile
+    from envlock.profiles.render import render
+
+    valid: list[str] = []
+    invalid: dict[str, str] = {}
+    for name in names:
+        try:
+            render(project, load_profile(project, name))
+        except InputError as exc:
+            invalid[name] = str(exc)
+        else:
+            valid.append(name)
+    return valid, invalid
