@@ -14,7 +14,7 @@ pytest.register_assert_rewrite("tests.verify_support")
 from envlock.core.project import Project  # noqa: E402
 from envlock.prefix.activation import bare_environ, write_env_vars  # noqa: E402
 from envlock.prefix.startup_hook import PTH_NAME, write_hook  # noqa: E402
-from envlock.profiles.model import load_profile  # noqa: E402
+from envlock.profiles.load import load_profile  # noqa: E402
 from envlock.verify import hardware, verifier  # noqa: E402
 from envlock.verify.model import ProbeDoc, ProbeRun  # noqa: E402
 from envlock.verify.runner import run_probe  # noqa: E402

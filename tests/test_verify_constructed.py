@@ -21,7 +21,7 @@ import pytest
 pytest.register_assert_rewrite("tests.verify_support")
 
 from envlock.lockfile import read_lockfile  # noqa: E402
-from envlock.profiles.model import load_profile  # noqa: E402
+from envlock.profiles.load import load_profile  # noqa: E402
 from envlock.verify import hardware, verifier  # noqa: E402
 from envlock.verify.model import ProbeDoc, ProbeRun  # noqa: E402
 from envlock.verify.report import markdown  # noqa: E402

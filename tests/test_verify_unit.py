@@ -11,7 +11,7 @@ import pytest
 
 pytest.register_assert_rewrite("tests.verify_support")
 
-from envlock.profiles.model import load_profile  # noqa: E402
+from envlock.profiles.load import load_profile  # noqa: E402
 from envlock.verify import hardware, probe, record, verifier  # noqa: E402
 from envlock.verify.checks import version_matches  # noqa: E402
 from envlock.verify.model import ProbeDoc, ProbeRun  # noqa: E402
