@@ -1,7 +1,7 @@
 """``envlock audit``: static checks of a lock's TensorFlow stack, per platform.
 
-``audit_lockfile`` runs every registered rule (``rules`` for the stack, ``profile_rules``
-with a profile) over a ``Lockfile``; ``audit_path`` also turns an unreadable file into a
+``audit_lockfile`` runs every registered rule (``rules_*`` modules; ``rules_profile``
+only with a profile) over a ``Lockfile``; ``audit_path`` also turns an unreadable file into a
 finding, so one bad file never hides the others.
 """
 
@@ -10,10 +10,10 @@ from __future__ import annotations
 from pathlib import Path
 
 from envlock.audit import (  # noqa: F401  (importing a rule module registers its rules)
-    profile_rules,
     rules_cuda,
     rules_file,
     rules_metal,
+    rules_profile,
     rules_stack,
 )
 from envlock.audit.findings import FileReport, Finding, sort_findings

@@ -11,8 +11,9 @@ from typing import Literal
 
 from pydantic import BaseModel
 
-from envlock.audit.stack import PlatformStack, normalize
+from envlock.audit.stack import PlatformStack
 from envlock.compat import table as compat
+from envlock.core.names import canonical_name
 from envlock.lockfile import LockedPackage, Lockfile
 from envlock.lockfile.versions import compare, major, minor_line
 
@@ -71,7 +72,7 @@ def _keyed(packages: list[LockedPackage]) -> dict[str, LockedPackage]:
     """One slot per package name; a name locked by both conda and pip keeps both."""
     out: dict[str, LockedPackage] = {}
     for pkg in sorted(packages, key=lambda p: p.manager != "conda"):
-        key = normalize(pkg.name)
+        key = canonical_name(pkg.name)
         out[key if key not in out else f"{key} (pip)"] = pkg
     return out
 

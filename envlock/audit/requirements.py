@@ -7,7 +7,8 @@ from collections.abc import Iterator
 
 from envlock.audit.findings import Finding
 from envlock.audit.registry import finding
-from envlock.audit.stack import PlatformStack, normalize
+from envlock.audit.stack import PlatformStack
+from envlock.core.names import canonical_name
 from envlock.lockfile import LockedPackage
 from envlock.lockfile.versions import satisfies, spec_build
 
@@ -25,7 +26,7 @@ def unmet(stack: PlatformStack, name: str) -> Iterator[tuple[LockedPackage, Lock
 
 
 def unmet_findings(rule: str, stack: PlatformStack, name: str, skip: set[str]) -> Iterator[Finding]:
-    if normalize(name) in skip:
+    if canonical_name(name) in skip:
         return
     for requirer, locked, spec in unmet(stack, name):
         yield finding(rule, stack.platform,

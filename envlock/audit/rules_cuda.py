@@ -10,7 +10,8 @@ from collections.abc import Iterator
 from envlock.audit.findings import Finding
 from envlock.audit.registry import finding, platform_rule, profile_rule
 from envlock.audit.requirements import unmet_findings
-from envlock.audit.stack import PlatformStack, facts, normalize
+from envlock.audit.stack import PlatformStack, facts
+from envlock.core.names import canonical_name
 from envlock.lockfile import LockedPackage
 from envlock.lockfile.versions import major, minor_line
 from envlock.profiles.model import Profile
@@ -39,13 +40,13 @@ def _runtime_vs_build(stack: PlatformStack, tf: LockedPackage, runtime: LockedPa
                       flagged: set[str]) -> Iterator[Finding]:
     runs = minor_line(runtime.version)
     if major(runs) != major(built):
-        flagged.add(normalize(runtime.name))
+        flagged.add(canonical_name(runtime.name))
         yield finding("cuda-build-mismatch", stack.platform,
                       f"{tf.label()} is built for CUDA {built} but {runtime.label()} is CUDA {runs}; a different "
                       f"CUDA major cannot load its libraries — pin {runtime.name} {major(built)}.* or a TensorFlow "
                       f"built for CUDA {major(runs)}.", [tf, runtime])
-    elif runs != built and facts().cuda_runtime[normalize(runtime.name)].minor_must_match:
-        flagged.add(normalize(runtime.name))
+    elif runs != built and facts().cuda_runtime[canonical_name(runtime.name)].minor_must_match:
+        flagged.add(canonical_name(runtime.name))
         yield finding("cuda-build-mismatch", stack.platform,
                       f"{tf.label()} is built for CUDA {built} but {runtime.label()} is CUDA {runs}; XLA's JIT "
                       f"then uses another toolkit's ptxas/libdevice and can fail at run time — pin "
@@ -58,7 +59,7 @@ def _cudnn_vs_build(stack: PlatformStack, tf: LockedPackage, flagged: set[str]) 
         return  # a recorded dependency is the better judge (checked by the caller)
     expected = _expected_cudnn_major(stack)
     if expected is not None and major(cudnn.version) != expected:
-        flagged.add(normalize(cudnn.name))
+        flagged.add(canonical_name(cudnn.name))
         yield finding("cuda-build-mismatch", stack.platform,
                       f"{tf.label()} was built with cuDNN {expected} but {cudnn.label()} is locked; pin "
                       f"{cudnn.name} {expected}.*.", [tf, cudnn])

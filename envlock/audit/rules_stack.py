@@ -10,8 +10,9 @@ from collections.abc import Iterator
 from envlock.audit.findings import Finding
 from envlock.audit.registry import finding, platform_rule
 from envlock.audit.requirements import unmet_findings
-from envlock.audit.stack import PlatformStack, facts, normalize
+from envlock.audit.stack import PlatformStack, facts
 from envlock.compat import table as compat
+from envlock.core.names import canonical_name
 from envlock.lockfile import LockedPackage
 from envlock.lockfile.versions import compare, major, minor_line, satisfies
 
@@ -35,18 +36,18 @@ def stack_mismatch(stack: PlatformStack) -> Iterator[Finding]:
     flagged: set[str] = set()
     for other in stack.distributions:
         if minor_line(other.version) != stack.line:
-            flagged.add(normalize(other.name))
+            flagged.add(canonical_name(other.name))
             yield finding("tf-stack-mismatch", stack.platform,
                           f"{other.label()} is not TensorFlow {stack.line} like {tf.label()}; all "
                           f"TensorFlow packages must be one release — pin {other.name} {stack.line}.*.",
                           [tf, other])
     if (est := stack.estimator) and minor_line(est.version) not in _estimator_lines(stack):
-        flagged.add(normalize(est.name))
+        flagged.add(canonical_name(est.name))
         yield finding("tf-stack-mismatch", stack.platform,
                       f"{est.label()} does not belong to TensorFlow {stack.line} (import fails on a "
                       f"mismatched tensorflow_estimator); pin tensorflow-estimator {stack.line}.*.", [tf, est])
     if (board := stack.tensorboard) and compare(minor_line(board.version), stack.line) < 0:
-        flagged.add(normalize(board.name))
+        flagged.add(canonical_name(board.name))
         yield finding("tf-stack-mismatch", stack.platform,
                       f"{board.label()} is older than TensorFlow {stack.line}, which needs tensorboard "
                       f">={stack.line}; pin tensorboard {stack.line}.*.", [tf, board], severity="warning")
@@ -70,10 +71,10 @@ def keras_mismatch(stack: PlatformStack) -> Iterator[Finding]:
         return
     flagged: set[str] = set()
     for f in _keras_findings(stack):
-        flagged.update(normalize(label.split()[0]) for label in f.packages)
+        flagged.update(canonical_name(label.split()[0]) for label in f.packages)
         yield f
     if (tfk := stack.tf_keras) and minor_line(tfk.version) != stack.line:
-        flagged.add(normalize(tfk.name))
+        flagged.add(canonical_name(tfk.name))
         yield finding("tf-keras-mismatch", stack.platform,
                       f"{tfk.label()} pins TensorFlow {minor_line(tfk.version)}, not {stack.line}; "
                       f"pin tf-keras {stack.line}.*.", [stack.tensorflow, tfk])

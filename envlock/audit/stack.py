@@ -13,15 +13,11 @@ from functools import cached_property
 from typing import Literal
 
 from envlock.compat import table as compat
+from envlock.core.names import canonical_name
 from envlock.lockfile import LockedPackage
 from envlock.lockfile.versions import minor_line
 
 BuildVariant = Literal["cpu", "cuda", "unknown"]
-
-
-def normalize(name: str) -> str:
-    """Conda and PyPI spellings of one package compare equal (``tf_keras`` == ``tf-keras``)."""
-    return name.lower().replace("_", "-")
 
 
 def facts() -> compat.AuditFacts:
@@ -40,16 +36,16 @@ class PlatformStack:
         # A name locked twice (conda and pip) keeps both reachable; the conda one wins the slot.
         self.by_name = {}
         for pkg in sorted(self.packages, key=lambda p: p.manager != "conda"):
-            self.by_name.setdefault(normalize(pkg.name), pkg)
+            self.by_name.setdefault(canonical_name(pkg.name), pkg)
 
     def get(self, name: str) -> LockedPackage | None:
-        return self.by_name.get(normalize(name))
+        return self.by_name.get(canonical_name(name))
 
     # --- TensorFlow itself ------------------------------------------------------------
     @cached_property
     def distributions(self) -> list[LockedPackage]:
-        names = {normalize(n) for n in facts().distributions}
-        return [p for p in self.packages if normalize(p.name) in names]
+        names = {canonical_name(n) for n in facts().distributions}
+        return [p for p in self.packages if canonical_name(p.name) in names]
 
     @cached_property
     def tensorflow(self) -> LockedPackage | None:
@@ -79,7 +75,7 @@ class PlatformStack:
         if tf is None:
             return "unknown"
         if tf.manager == "pip":
-            table = facts().pip_builds.get(normalize(tf.name), {})
+            table = facts().pip_builds.get(canonical_name(tf.name), {})
             return _variant(table.get(self.platform, table.get("*", "unknown")))
         # The carrier may be unmarked (anaconda metapackages); any marked TF build decides.
         carriers = [tf] + [p for p in self.distributions if p is not tf and p.manager == "conda"]
@@ -142,8 +138,8 @@ class PlatformStack:
 
     @cached_property
     def cuda_runtime(self) -> list[LockedPackage]:
-        names = {normalize(n) for n in facts().cuda_runtime}
-        return [p for p in self.packages if normalize(p.name) in names]
+        names = {canonical_name(n) for n in facts().cuda_runtime}
+        return [p for p in self.packages if canonical_name(p.name) in names]
 
     @cached_property
     def cudnn(self) -> LockedPackage | None:
@@ -166,12 +162,12 @@ class PlatformStack:
 
     def recorded_requirements(self, name: str) -> list[tuple[LockedPackage, str]]:
         """(TensorFlow package, spec) for every dependency on ``name`` the lock records."""
-        want = normalize(name)
+        want = canonical_name(name)
         return [
             (pkg, spec)
             for pkg in self.distributions
             for dep, spec in pkg.depends.items()
-            if normalize(dep) == want
+            if canonical_name(dep) == want
         ]
 
 

@@ -62,7 +62,7 @@ def target_prefix(project_dir: str, name: str, prefix: Path | None) -> Path:
     if prefix is None:  # an explicit --prefix needs no project
         project = open_project(project_dir)
         project.require_profile(name)
-    target = (Path(prefix) if prefix else project.default_prefix(name)).absolute()
+    target = project.prefix(name, prefix)
     if not (target / "conda-meta").is_dir():
         raise InputError(f"{target}: is not a conda environment (no conda-meta/). Create it first with "
                          f"`envlock create --profile {name}" + (f" --prefix {prefix}" if prefix else "") + "`.")

@@ -63,7 +63,7 @@ def _verify(profile_name: str, prefix: str | None, bench: bool, record: bool, re
 
     project = open_project(project_dir)
     profile = load_profile(project, profile_name)
-    where = Path(prefix) if prefix else project.default_prefix(profile.name)
+    where = project.prefix(profile.name, prefix)
     if not where.is_dir():
         hint = (f"create it with `envlock create --profile {profile.name}`" if prefix is None
                 else "pass --prefix the directory of a conda environment or venv")

@@ -16,7 +16,6 @@ import envlock.compat.data
 from envlock.core.yaml_load import safe_load
 
 Variant = Literal["cpu", "cuda", "metal"]
-DATA_FILE = envlock.compat.data.COMPAT_FILE
 
 
 class _Strict(BaseModel):

@@ -26,8 +26,3 @@ class CheckFailed(EnvlockError):
     """A check ran and failed: stale lock, drift, failed verification (exit 1)."""
 
     exit_code = EXIT_CHECK_FAILED
-
-
-def where(path: object, field: str | None = None) -> str:
-    """Format the location prefix used by every error: ``file`` or ``file: field``."""
-    return f"{path}: {field}" if field else f"{path}"

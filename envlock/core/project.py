@@ -94,6 +94,10 @@ class Project:
     def default_prefix(self, name: str) -> Path:
         return self.envs_dir / name
 
+    def prefix(self, name: str, given: str | Path | None = None) -> Path:
+        """The environment of profile ``name``: ``given`` (``--prefix``) or ``.envs/<name>``, absolute."""
+        return (Path(given) if given else self.default_prefix(name)).absolute()
+
     def require_profile(self, name: str) -> Path:
         path = self.profile_path(name)
         if not path.is_file():

@@ -29,6 +29,7 @@ from pathlib import Path
 
 from envlock.core import records
 from envlock.core.errors import CheckFailed, EnvlockError, InputError
+from envlock.core.files import write_atomic
 from envlock.lockfile import LockedPackage
 
 CACHE_ENV = "ENVLOCK_CACHE_DIR"
@@ -132,9 +133,7 @@ def _write_stamp(archive: Path, pkg: LockedPackage, algorithm: str, digest: str,
                          size=st.st_size, mtime_ns=st.st_mtime_ns)
     path = _stamp_path(stamp_of or archive)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(f".tmp{os.getpid()}")
-    tmp.write_text(records.to_json(stamp))
-    os.replace(tmp, path)
+    write_atomic(path, records.to_json(stamp))
 
 
 def local_archive(url: str) -> Path | None:
@@ -302,9 +301,3 @@ def prune_partials(root: Path) -> None:
             part.unlink(missing_ok=True)
         except (ValueError, PermissionError, OSError):
             continue
-
-
-def clear(root: Path) -> None:
-    import shutil
-
-    shutil.rmtree(root, ignore_errors=True)

@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 from collections.abc import Sequence
 from pathlib import Path
@@ -12,19 +11,9 @@ from pathlib import Path
 from envlock.core.child import die_with_parent
 from envlock.core.digests import sha256
 from envlock.core.errors import EnvlockError, InputError
+from envlock.core.files import write_atomic
+from envlock.core.uv import uv_executable
 from envlock.lockfile import LockedPackage
-
-
-def uv_binary() -> str:
-    try:
-        from uv import find_uv_bin
-
-        return find_uv_bin()
-    except (ImportError, FileNotFoundError):
-        found = shutil.which("uv")
-        if not found:
-            raise EnvlockError("uv is not installed; envlock needs it for the pip part of a lock (pip install uv).") from None
-        return found
 
 
 def requirements(packages: Sequence[LockedPackage]) -> str:
@@ -56,11 +45,11 @@ def install_wheels(packages: Sequence[LockedPackage], python: Path, staging: Pat
     # beside the staging directory, named after it: the next run's recovery removes it with it
     req = staging.parent / f".{staging.name}.requirements.txt"
     req.write_text(requirements(packages))
-    cmd = [uv_binary(), "pip", "install", "--python", str(python), "--no-deps", "--require-hashes",
+    cmd = [uv_executable(), "pip", "install", "--python", str(python), "--no-deps", "--require-hashes",
            "--no-build", "--no-config", "--quiet", "-r", str(req)]
     if refresh:
         names = sorted({p.name for p in packages})
-        _uv([uv_binary(), "cache", "clean", "--no-config", "--quiet", *names], f"dropping {', '.join(names)} from uv's cache")
+        _uv([uv_executable(), "cache", "clean", "--no-config", "--quiet", *names], f"dropping {', '.join(names)} from uv's cache")
         cmd.append("--reinstall")
     try:
         _uv(cmd, f"installing the lock's {len(packages)} pip packages with uv")
@@ -93,13 +82,8 @@ def retarget_scripts(staging: Path, final_prefix: Path) -> int:
                 continue
             data = head + f.read()
         if old in data:
-            st = os.stat(entry.path)
-            tmp = entry.path + ".envlock-tmp"
             data = data.replace(old, new)
-            with open(tmp, "wb") as f:
-                f.write(data)
-            os.chmod(tmp, st.st_mode)
-            os.replace(tmp, entry.path)
+            write_atomic(Path(entry.path), data, mode=os.stat(entry.path).st_mode)
             rewritten[f"bin/{entry.name}"] = (sha256(data).hexdigest(), len(data))
     if rewritten:
         _fix_records(staging, rewritten)

@@ -140,7 +140,7 @@ def create_environment(
         lock_path = project.unified_lock_path(name)
     else:
         lock_path = ensure_lock(project, name, frozen=frozen, progress=progress, profile=profile)
-    target = (Path(prefix) if prefix else project.default_prefix(name)).absolute()
+    target = project.prefix(name, prefix)
     lock_sha = file_sha256(lock_path)
     base = dict(profile=name, prefix=str(target), platform=plat, lock=str(lock_path))
 

@@ -18,6 +18,7 @@ from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+from envlock.core.names import canonical_name
 from envlock.create.link.rattler_cache import (
     entry_of,
     evict_packages,
@@ -25,7 +26,7 @@ from envlock.create.link.rattler_cache import (
     rattler_has_package,
 )
 from envlock.lockfile import LockedPackage
-from envlock.prefix.drift import DriftReport, normalize
+from envlock.prefix.drift import DriftReport
 
 
 def old_environment_drift(prefix: Path, platform: str, locked: Sequence[LockedPackage], *,
@@ -44,7 +45,7 @@ def modified_files(report: DriftReport | None) -> dict[str, set[str]]:
     out: dict[str, set[str]] = {}
     for f in report.files if report is not None else ():
         if f.kind == "modified":
-            out.setdefault(normalize(f.package), set()).add(f.path)
+            out.setdefault(canonical_name(f.package), set()).add(f.path)
     return out
 
 
@@ -90,7 +91,7 @@ def damaged_cache_entries(packages: Sequence[LockedPackage], pkgs_cache: Path,
     (``full``: every file hashed, else those whose size or mtime changed or found modified)."""
     extracted = [p for p in packages if rattler_has_package(p, pkgs_cache)]
     with ThreadPoolExecutor(max_workers=min(8, (os.cpu_count() or 2) * 2)) as pool:
-        flags = list(pool.map(lambda p: _entry_damaged(entry_of(pkgs_cache, p), modified.get(normalize(p.name), set()),
+        flags = list(pool.map(lambda p: _entry_damaged(entry_of(pkgs_cache, p), modified.get(canonical_name(p.name), set()),
                                                        full), extracted))
     return [p for p, bad in zip(extracted, flags, strict=True) if bad]
 
@@ -107,7 +108,7 @@ def pip_packages_to_repair(staging: Path, packages: Sequence[LockedPackage], mod
     from envlock.prefix.drift import pip_dists
     from envlock.prefix.pip_files import read_record
 
-    suspects = {normalize(p.name): p for p in packages if normalize(p.name) in modified}
+    suspects = {canonical_name(p.name): p for p in packages if canonical_name(p.name) in modified}
     if not suspects:
         return []
     dists = pip_dists(staging, set())

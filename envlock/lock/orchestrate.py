@@ -10,11 +10,12 @@ import yaml
 
 from envlock.audit.diff import Change
 from envlock.core.errors import InputError
+from envlock.core.names import canonical_name
 from envlock.core.project import Project
 from envlock.core.yaml_load import safe_load
 from envlock.lock.changes import changes_json, lock_changes
 from envlock.lock.conda.conda_lock_run import solve_conda, virtual_packages
-from envlock.lock.pip import PipPin, canonical, lock_pip
+from envlock.lock.pip import PipPin, lock_pip
 from envlock.lock.secrets import scrub, solver_channels
 from envlock.lock.state import input_hash, lock_state, new_meta, source_sha256
 from envlock.lock.write import dump_lock, explicit_text, pip_entries, write_lock
@@ -119,10 +120,10 @@ def lock_profile(
     previous = None if update_all else old
     if update and previous is None:
         raise InputError(f"{project.unified_lock_path(name)}: --update needs an existing lock; run `envlock lock --profile {name}` first.")
-    update_names = {canonical(u) for u in update}
+    update_names = {canonical_name(u) for u in update}
     if previous is not None:
-        locked_names = {canonical(p["name"]) for p in previous["package"]}
-        unknown = sorted(u for u in update if canonical(u) not in locked_names)
+        locked_names = {canonical_name(p["name"]) for p in previous["package"]}
+        unknown = sorted(u for u in update if canonical_name(u) not in locked_names)
         if unknown:
             raise InputError(f"{project.unified_lock_path(name)}: --update {' '.join(unknown)}: not in this lock; name packages the lock holds.")
     channels = solver_channels(spec.channels, str(source))
@@ -155,12 +156,3 @@ def lock_profile(
     result.written = True
     result.seconds = time.perf_counter() - t0
     return result
-
-
-def lock_profiles(
-    project: Project, names: list[str], *, update: list[str] = (), update_all: bool = False,
-    conda_exe: str | None = None, progress: Callable[[str], None] = lambda _msg: None,
-) -> list[LockResult]:
-    """Lock several profiles in turn."""
-    return [lock_profile(project, n, update=update, update_all=update_all, conda_exe=conda_exe, progress=progress)
-            for n in names]

@@ -8,7 +8,6 @@ exact wheel with its hash (``--format pylock.toml``).
 from __future__ import annotations
 
 import os
-import re
 import subprocess
 import sys
 import tempfile
@@ -18,6 +17,8 @@ from pydantic import BaseModel
 
 from envlock.core.child import die_with_parent
 from envlock.core.errors import InputError
+from envlock.core.names import canonical_name
+from envlock.core.uv import uv_executable
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -42,16 +43,6 @@ class PipPin(BaseModel):
     sha256: str
 
 
-def canonical(name: str) -> str:
-    return re.sub(r"[-_.]+", "-", name).lower()
-
-
-def uv_bin() -> str:
-    from uv import find_uv_bin
-
-    return find_uv_bin()
-
-
 def target_args(platform: str, virtual: dict[str, str]) -> tuple[list[str], dict[str, str]]:
     if platform not in _TARGETS:
         raise InputError(f"pip packages cannot be locked for platform {platform}; supported: {', '.join(_TARGETS)}")
@@ -67,7 +58,7 @@ def target_args(platform: str, virtual: dict[str, str]) -> tuple[list[str], dict
 
 def _run_uv(args: list[str], env_extra: dict[str, str], what: str) -> None:
     env = dict(os.environ, **env_extra)
-    proc = subprocess.run([uv_bin(), *args], capture_output=True, text=True, env=env, preexec_fn=die_with_parent())
+    proc = subprocess.run([uv_executable(), *args], capture_output=True, text=True, env=env, preexec_fn=die_with_parent())
     if proc.returncode != 0:
         tail = "\n".join(line for line in proc.stderr.strip().splitlines()[-8:])
         raise InputError(f"{what}: the pip packages cannot be resolved —\n{tail}")
@@ -108,9 +99,9 @@ def lock_pip(
         _run_uv([*common, "--format", "pylock.toml", "-o", str(out)], env, what)
         data = tomllib.loads(out.read_text())
     pins: list[PipPin] = []
-    provided = {canonical(n) for n in conda_pins}
+    provided = {canonical_name(n) for n in conda_pins}
     for pkg in data.get("packages", []):
-        if canonical(pkg["name"]) in provided:
+        if canonical_name(pkg["name"]) in provided:
             continue
         artifact = (pkg.get("wheels") or [None])[0] or pkg.get("sdist")
         if not artifact or "sha256" not in artifact.get("hashes", {}):

@@ -24,12 +24,7 @@ from envlock.lockfile.limits import MAX_PACKAGES, read_limited
 from envlock.lockfile.model import LockedPackage, Lockfile, Manager
 from envlock.lockfile.unified import load_yaml, looks_unified, parse_unified
 
-__all__ = ["LockedPackage", "Lockfile", "Manager", "parse_conda_lock_v1", "read_lockfile"]
-
-
-def parse_conda_lock_v1(path: Path, data: dict) -> Lockfile:
-    """Kept for callers of the first reader; any conda-lock unified mapping is accepted."""
-    return parse_unified(path, data)
+__all__ = ["LockedPackage", "Lockfile", "Manager", "read_lockfile"]
 
 
 def _load_fast(path: Path, text: str) -> Any:

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from envlock.core.digests import sha256
+from envlock.lockfile.urls import conda_build, conda_channel
 
 Manager = Literal["conda", "pip"]
 
@@ -32,6 +33,17 @@ class LockedPackage:
     category: str = "main"
     optional: bool = False
     depends: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def from_entry(cls, *, name: str, version: str, manager: Manager, platform: str, url: str,
+                   sha256: str | None, md5: str | None, category: str = "main", optional: bool = False,
+                   depends: dict[str, str] | None = None) -> LockedPackage:
+        """One entry of a conda-lock file (either reader's): build and channel come from the URL."""
+        is_conda = manager == "conda"
+        return cls(name=name, version=version, manager=manager, platform=platform, url=url,
+                   sha256=sha256, md5=md5, build=conda_build(url) if is_conda else "",
+                   channel=conda_channel(url) if is_conda else "pypi",
+                   category=category, optional=optional, depends=dict(depends or {}))
 
     @property
     def filename(self) -> str:

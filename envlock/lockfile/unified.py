@@ -22,7 +22,6 @@ from envlock.lockfile.limits import (
     shown,
 )
 from envlock.lockfile.model import LockedPackage, Lockfile
-from envlock.lockfile.urls import conda_build, conda_channel
 
 SUPPORTED_VERSIONS = (1,)
 _NULLS = ("", "null", "~", "Null", "NULL")
@@ -171,13 +170,8 @@ def _from_mapping(entry: Any) -> LockedPackage:
             and _is_str_map(depends) and isinstance(category, str)
             and (not categories or _is_str_list(categories))):
         raise ValueError("package entry")
-    is_conda = manager == "conda"
-    return LockedPackage(
-        name=name, version=version, manager=manager, platform=platform,
-        url=url, sha256=sha256, md5=md5,
-        build=conda_build(url) if is_conda else "",
-        channel=conda_channel(url) if is_conda else "pypi",
+    return LockedPackage.from_entry(
+        name=name, version=version, manager=manager, platform=platform, url=url, sha256=sha256, md5=md5,
         category=categories[0] if categories else category,
-        optional=_bool(entry.get("optional", False)),
-        depends=dict(depends),
+        optional=_bool(entry.get("optional", False)), depends=depends,
     )

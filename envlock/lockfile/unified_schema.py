@@ -15,7 +15,6 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 from envlock.core.errors import InputError
 from envlock.lockfile.limits import shown
 from envlock.lockfile.model import LockedPackage
-from envlock.lockfile.urls import conda_build, conda_channel
 
 
 class _Hash(BaseModel):
@@ -90,15 +89,11 @@ def _explain(path: Path, data: dict, exc: ValidationError) -> InputError:
 
 
 def _locked(entry: _Entry) -> LockedPackage:
-    is_conda = entry.manager == "conda"
-    category = entry.categories[0] if entry.categories else entry.category
-    return LockedPackage(
+    return LockedPackage.from_entry(
         name=entry.name, version=entry.version, manager=entry.manager, platform=entry.platform,
         url=entry.url, sha256=entry.hash.sha256 or None, md5=entry.hash.md5 or None,
-        build=conda_build(entry.url) if is_conda else "",
-        channel=conda_channel(entry.url) if is_conda else "pypi",
-        category=category, optional=entry.optional,
-        depends=dict(entry.dependencies or {}),
+        category=entry.categories[0] if entry.categories else entry.category, optional=entry.optional,
+        depends=entry.dependencies,
     )
 
 

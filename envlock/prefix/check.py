@@ -16,7 +16,7 @@ def run_check(project: Project, name: str, *, prefix: Path | None = None, platfo
 
     platforms, env_vars, _profile = profile_facts(project, name)
     plat = resolve_platform(platforms, platform, project.profile_path(name))
-    target = (Path(prefix) if prefix else project.default_prefix(name)).absolute()
+    target = project.prefix(name, prefix)
     if not (target / "conda-meta").is_dir():
         raise InputError(f"{target}: is not a conda environment (no conda-meta/). Create it with "
                          f"`envlock create --profile {name}` or pass its --prefix.")

@@ -14,7 +14,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import re
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -22,6 +21,7 @@ from typing import Literal
 
 from pydantic import BaseModel
 
+from envlock.core.names import canonical_name
 from envlock.lockfile import LockedPackage
 from envlock.prefix.activation import read_env_vars
 from envlock.prefix.pip_files import read_record, site_packages
@@ -79,10 +79,6 @@ class DriftReport(BaseModel):
         return f"fix: {self.fix}  (rebuilds it from the lock)" if self.fix else ""
 
 
-def normalize(name: str) -> str:
-    return re.sub(r"[-_.]+", "-", name).lower()
-
-
 def _conda_records(prefix: Path) -> list[dict]:
     meta = prefix / "conda-meta"
     out = []
@@ -117,7 +113,7 @@ def pip_dists(prefix: Path, conda_owned: set[str]) -> dict[str, tuple[str, str, 
                 continue
             stem = e[: -len(".dist-info")]
             name, _, version = stem.partition("-")
-            out[normalize(name)] = (version, sp_rel, e)
+            out[canonical_name(name)] = (version, sp_rel, e)
     return out
 
 
@@ -137,9 +133,9 @@ def check_prefix(
     stamp = read_stamp(prefix)
     trusted_before = 0 if (full or stamp is None) else stamp.finished_ns
     records = _conda_records(prefix)
-    installed = {normalize(r.get("name", "")): r for r in records}
-    lock_conda = {normalize(p.name): p for p in locked if p.manager == "conda"}
-    lock_pip = {normalize(p.name): p for p in locked if p.manager == "pip"}
+    installed = {canonical_name(r.get("name", "")): r for r in records}
+    lock_conda = {canonical_name(p.name): p for p in locked if p.manager == "conda"}
+    lock_pip = {canonical_name(p.name): p for p in locked if p.manager == "pip"}
 
     for name, p in sorted(lock_conda.items()):
         r = installed.get(name)

@@ -15,6 +15,7 @@ import sys
 from pathlib import Path
 
 from envlock.core.errors import InputError
+from envlock.core.files import write_atomic
 from envlock.prefix.activation import activation_vars, python_of
 from envlock.prefix.startup_hook import site_packages
 
@@ -61,9 +62,7 @@ def install_kernel(prefix: Path, profile: str, name: str | None, profile_file: P
     path = target / "kernel.json"
     try:
         target.mkdir(parents=True, exist_ok=True)
-        tmp = target / f".kernel.json.{os.getpid()}.tmp"
-        tmp.write_text(json.dumps(spec, indent=1) + "\n")
-        os.replace(tmp, path)
+        write_atomic(path, json.dumps(spec, indent=1) + "\n")
     except OSError as exc:
         raise InputError(f"{target}: cannot write the kernel spec ({exc.strerror or exc}); set JUPYTER_DATA_DIR "
                          "to a writable Jupyter data directory.") from None

@@ -23,6 +23,8 @@ import re
 import sys
 from pathlib import Path
 
+from envlock.core.files import write_atomic
+
 MODULE = "_envlock_env"
 PTH_NAME = f"{MODULE}.pth"
 MODULE_NAME = f"{MODULE}.py"
@@ -72,24 +74,12 @@ def site_packages(prefix: Path) -> Path | None:
     return found[0] if len(found) == 1 else None
 
 
-def _write_new(path: Path, data: bytes) -> None:
-    """A new inode under ``path`` (temporary file, then rename): never writes through a hard link."""
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        with open(tmp, "xb") as f:
-            f.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-
-
 def install_into(site_dir: Path, env_vars: dict[str, str]) -> dict[str, str]:
     """Write the hook into ``site_dir``; file name -> sha256 of what was written."""
     site_dir.mkdir(parents=True, exist_ok=True)
     written = {}
     for name, data in hook_files(env_vars).items():
-        _write_new(site_dir / name, data)
+        write_atomic(site_dir / name, data)
         written[name] = hashlib.sha256(data).hexdigest()
     return written
 
@@ -103,7 +93,7 @@ def write_hook(prefix: Path, env_vars: dict[str, str]) -> None:
     rel = site.relative_to(prefix).as_posix()
     record = {"version": 1, "env_vars": dict(sorted(env_vars.items())),
               "files": {f"{rel}/{name}": digest for name, digest in written.items()}}
-    _write_new(prefix / RECORD, (json.dumps(record, indent=1) + "\n").encode())
+    write_atomic(prefix / RECORD, (json.dumps(record, indent=1) + "\n").encode())
 
 
 def read_record(prefix: Path) -> dict | None:

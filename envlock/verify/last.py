@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import os
 from pathlib import Path
 from typing import Any
+
+from envlock.core.files import write_atomic
 
 FILE_NAME = "envlock.verification"
 SCHEMA = 1
@@ -56,7 +57,6 @@ def write(prefix: Path, *, ok: bool, profile: str, failed: list[str], lock_hash:
     Adding a file changes ``conda-meta/``'s mtime, which the stamp's fingerprint covers: when
     the stamp matched the environment just before, it is brought up to date (its finish time is
     kept, so ``check``'s fast path still looks at every file changed since creation)."""
-    import tempfile  # imports shutil: not on the no-op create's path
 
     from envlock.prefix.stamp import fingerprint, read_stamp
 
@@ -68,14 +68,7 @@ def write(prefix: Path, *, ok: bool, profile: str, failed: list[str], lock_hash:
     doc = {"schema_version": SCHEMA, "ok": ok, "verified_at": _now(), "profile": profile, "lock_hash": lock_hash,
            "failed": failed, "envlock_version": envlock_version}
     target = path_of(prefix)
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{FILE_NAME}.")
-    try:
-        with os.fdopen(fd, "w") as fh:
-            fh.write(json.dumps(doc, indent=1) + "\n")
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_atomic(target, json.dumps(doc, indent=1) + "\n")
     if stamp is not None and stamp.fingerprint == before:
         _refresh_stamp(prefix, dataclasses.replace(stamp, fingerprint=fingerprint(prefix)))
     return doc

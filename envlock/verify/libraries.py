@@ -8,16 +8,13 @@ import os
 from pathlib import Path
 from typing import Any
 
+from envlock.core.names import canonical_name
 from envlock.lockfile import LockedPackage
 
 # Families whose origin matters: a CUDA/cuDNN library from outside the environment means a
 # system LD_LIBRARY_PATH (or ldconfig) shadowed the locked one.  The driver (libcuda,
 # libnvidia-*) always comes from the system and is exempt.
 MUST_BE_INSIDE = ("cuda", "cudnn", "nccl")
-
-
-def norm(name: str) -> str:
-    return name.lower().replace("_", "-")
 
 
 def add_conda_owners(prefix: Path, libs: list[dict[str, Any]]) -> None:
@@ -58,14 +55,14 @@ def outside_env(prefix: Path, libs: list[dict[str, Any]]) -> list[dict[str, Any]
 
 def lock_mismatches(libs: list[dict[str, Any]], locked: list[LockedPackage]) -> list[tuple[dict[str, Any], LockedPackage]]:
     """Loaded libraries whose owning package is in the lock at a different version."""
-    by_name = {(p.manager, norm(p.name)): p for p in locked}
+    by_name = {(p.manager, canonical_name(p.name)): p for p in locked}
     out = []
     seen = set()
     for lib in libs:
         owner = lib.get("owner")
         if not owner:
             continue
-        key = (owner["manager"], norm(owner["name"]))
+        key = (owner["manager"], canonical_name(owner["name"]))
         pkg = by_name.get(key)
         if pkg is not None and pkg.version != owner["version"] and (key, lib["path"]) not in seen:
             seen.add((key, lib["path"]))

@@ -7,15 +7,14 @@ fallback, a slower build after an upgrade)."""
 from __future__ import annotations
 
 import json
-import os
 import re
-import tempfile
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
+from envlock.core.files import write_atomic
 from envlock.core.project import Project
 from envlock.verify.model import Benchmark
 
@@ -92,11 +91,4 @@ def comparable(a: dict[str, Any], b: dict[str, Any]) -> bool:
 
 def write(path: Path, record: VerificationRecord) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    try:
-        with os.fdopen(fd, "w") as fh:
-            fh.write(json.dumps(record.model_dump(), indent=2) + "\n")
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_atomic(path, json.dumps(record.model_dump(), indent=2) + "\n")
