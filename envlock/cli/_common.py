@@ -16,32 +16,34 @@ from envlock.cli._support import (  # noqa: F401 - re-exported for the command m
     out,
     print_json,
 )
+from envlock.cli.options import JSON, PREFIX, PROFILE, PROJECT, OptionSpec
 
 F = TypeVar("F", bound=Callable[..., Any])
 
 
-def project_option(f: F) -> F:
-    return click.option(
-        "--project", "project_dir", type=click.Path(file_okay=False), default=None,
-        help="Project directory holding profiles/, environment.template.yml, locks/ "
-             "[default: the nearest directory upward holding environment.template.yml].",
-    )(f)
+_CLICK_TYPES: dict[str, Any] = {
+    "text": None, "int": click.IntRange(1, 64), "dir": click.Path(file_okay=False, path_type=Path),
+    "file": click.Path(dir_okay=False, path_type=Path), "dir-text": click.Path(file_okay=False),
+}
 
 
-def profile_option(f: F) -> F:
-    """``--profile NAME`` (required), passed as ``name``."""
-    return click.option("--profile", "name", required=True, metavar="NAME", help="Profile name (profiles/NAME.yml).")(f)
+def click_options(specs: tuple[OptionSpec, ...]) -> Callable[[F], F]:
+    """The click options of a table in ``options`` (the one declaration the fast path reads too)."""
+
+    def decorate(f: F) -> F:
+        for o in reversed(specs):
+            if o.kind == "flag":
+                f = click.option(o.flag, o.dest, is_flag=True, help=o.help)(f)
+            else:
+                f = click.option(o.flag, o.dest, type=_CLICK_TYPES[o.kind], default=o.default, required=o.required,
+                                 metavar=o.metavar, show_default=o.default is not None, help=o.help)(f)
+        return f
+
+    return decorate
 
 
-def prefix_option(f: F) -> F:
-    """``--prefix DIR``, passed as ``prefix`` (a Path, or None for .envs/NAME)."""
-    return click.option(
-        "--prefix", type=click.Path(file_okay=False, path_type=Path), default=None,
-        help="Environment directory [default: .envs/NAME in the project].",
-    )(f)
-
-
-def json_option(f: F) -> F:
-    return click.option("--json", "as_json", is_flag=True, help="Print one JSON document for machines.")(f)
-
-
+# The options most commands share, from the same declarations as create's and run's.
+project_option = click_options((PROJECT,))
+profile_option = click_options((PROFILE,))
+prefix_option = click_options((PREFIX,))
+json_option = click_options((JSON,))

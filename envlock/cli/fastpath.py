@@ -15,8 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-# option kinds: "flag"; "text"; "int" (1-64); "dir"/"file": a path that must not be a file/a
-# directory, given as a Path; "dir-text": as "dir", given as the string
+from envlock.cli.options import CREATE, RUN, CreateOptions, OptionSpec, RunOptions
 
 
 @dataclass(frozen=True)
@@ -27,17 +26,13 @@ class FastCommand:
     rest: str | None = None  # the parameter that takes the arguments after the options (run's command)
 
 
-PROJECT = {"--profile": ("name", "text"), "--prefix": ("prefix", "dir"), "--project": ("project_dir", "dir-text")}
-COMMANDS: dict[str, FastCommand] = {
-    "create": FastCommand(
-        options={**PROJECT, "--platform": ("platform", "text"), "--lock": ("lock_file", "file"),
-                 "--frozen": ("frozen", "flag"), "--force": ("force", "flag"), "--no-verify": ("no_verify", "flag"),
-                 "--reinstall": ("reinstall", "flag"), "--full": ("full", "flag"), "--jobs": ("jobs", "int"), "--json": ("as_json", "flag")},
-        defaults={"prefix": None, "platform": None, "lock_file": None, "frozen": False, "force": False,
-                  "no_verify": False, "reinstall": False, "full": False, "jobs": 8, "project_dir": None, "as_json": False},
-        required=("name",)),
-    "run": FastCommand(options=PROJECT, defaults={"prefix": None, "project_dir": None}, required=("name",), rest="cmd"),
-}
+def _table(specs: tuple[OptionSpec, ...], rest: str | None = None) -> FastCommand:
+    return FastCommand(options={o.flag: (o.dest, o.kind) for o in specs},
+                       defaults={o.dest: o.default for o in specs if not o.required},
+                       required=tuple(o.dest for o in specs if o.required), rest=rest)
+
+
+COMMANDS: dict[str, FastCommand] = {"create": _table(CREATE), "run": _table(RUN, rest="cmd")}
 
 
 def _value(kind: str, text: str) -> Any:
@@ -104,5 +99,8 @@ def run(argv: Sequence[str]) -> bool:
         return False
     from envlock.cli import actions
 
-    getattr(actions, argv[0])(**params)
+    if argv[0] == "create":
+        actions.create(CreateOptions(**params))
+    else:
+        actions.run(RunOptions(**params))
     return True
