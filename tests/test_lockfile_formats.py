@@ -277,7 +277,8 @@ def test_digest_and_for_platform_are_stable(tmp_path: Path) -> None:
 
 
 def test_envlocks_own_unified_and_explicit_locks(tmp_path: Path) -> None:
-    from envlock.lock.write import dump_lock, explicit_text
+    from envlock.lockfile.explicit import explicit_text
+    from envlock.lockfile.unified import dump_lock
 
     entries = [conda("python", "3.12.5", "h2ad013b_0_cpython"), conda("tzdata", "2024a", "h0c530f3_0",
                                                                      subdir="noarch"),

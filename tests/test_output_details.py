@@ -14,8 +14,8 @@ from conftest import ENVLOCK
 from fuzz_support import invoke, lock_project
 from test_lockfile_factory import conda, pip, tf214_cuda118, write_unified
 
-from envlock.lock.write import explicit_text
 from envlock.lockfile import read_lockfile
+from envlock.lockfile.explicit import explicit_text
 
 ROOT = Path(__file__).resolve().parents[1]
 

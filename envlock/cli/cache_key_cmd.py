@@ -28,7 +28,7 @@ def command(name: str, platform: str | None, project_dir: str, as_json: bool) ->
     those packages change; use it as is to key the package cache (ENVLOCK_CACHE_DIR) in CI."""
     from envlock.create import host_platform
     from envlock.create.cache import cache_root
-    from envlock.lock.platform import read_platform_lock
+    from envlock.lock.state import read_platform_lock
 
     project = open_project(project_dir)
     project.require_profile(name)

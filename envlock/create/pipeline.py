@@ -16,7 +16,7 @@ from envlock.core.errors import CheckFailed, InputError
 from envlock.core.project import Project
 from envlock.create import host_platform
 from envlock.create.progress import LineProgress, Progress
-from envlock.lock.state import file_sha256
+from envlock.lock.state import LockState, file_sha256
 from envlock.prefix.stamp import EnvStamp, is_current, read_stamp, write_stamp
 from envlock.verify.last import needs_verification
 
@@ -51,26 +51,17 @@ def resolve_platform(profile_platforms: list[str], platform: str | None, profile
     return plat
 
 
-def ensure_lock(project: Project, name: str, *, frozen: bool, progress: Progress, profile=None) -> Path:  # noqa: ANN001
-    """The unified lock, locking first if it is missing or stale (never with --frozen)."""
+def ensure_lock(project: Project, name: str, state: LockState, *, frozen: bool, progress: Progress) -> Path:
+    """The unified lock, locking first if ``state`` says it is missing or stale (never with --frozen)."""
     path = project.unified_lock_path(name)
-    try:
-        from envlock.lock.state import lock_state
-    except ImportError:  # lock staleness is the lock module's business; without it, presence is all we know
-        state, reason = ("fresh", "") if path.exists() else ("missing", "no lock")
-    else:
-        st = lock_state(project, name, profile)
-        state, reason = st.state, st.reason
-    if state == "fresh":
+    if state.state == "fresh":
         return path
     if frozen:
-        raise CheckFailed(f"{path}: the lock is {state} ({reason}) and --frozen never solves. Run `envlock lock --profile {name}` "
-                          "and commit the lock, or drop --frozen.")
-    try:
-        from envlock.lock.orchestrate import lock_profile
-    except ImportError:
-        raise InputError(f"{path}: the lock is {state}; run `envlock lock --profile {name}` first.") from None
-    progress.info(f"lock for {name} is {state} ({reason}); locking first")
+        raise CheckFailed(f"{path}: the lock is {state.state} ({state.reason}) and --frozen never solves. Run "
+                          f"`envlock lock --profile {name}` and commit the lock, or drop --frozen.")
+    from envlock.lock.orchestrate import lock_profile
+
+    progress.info(f"lock for {name} is {state.state} ({state.reason}); locking first")
     lock_profile(project, name, progress=progress.info)
     return path
 
@@ -124,22 +115,20 @@ def create_environment(
     """``reinstall``: rebuild even an environment that says it is current (its files may have
     drifted), distrusting the package caches' copies of what drifted (``repair``); ``full``:
     hash every file of the old environment and of the cached packages first."""
-    from envlock.lock.platform import profile_facts
+    from envlock.lock.state import lock_facts
 
     progress = progress or LineProgress(quiet=True)
     t0 = time.perf_counter()
     times: dict[str, float] = {}
-    # profile None: the lock is fresh by its raw inputs, and its record gave platforms and variables
-    platforms, env_vars, profile = profile_facts(project, name, use_lock_record=lock_file is None)
-    plat = resolve_platform(platforms, platform, project.profile_path(name))
+    facts = lock_facts(project, name, use_lock_record=lock_file is None)
+    env_vars, profile = facts.env_vars, facts.profile
+    plat = resolve_platform(facts.platforms, platform, project.profile_path(name))
     if lock_file is not None:  # an explicit lock file: used as is, never re-locked
         lock_path = Path(lock_file).absolute()
         if not lock_path.is_file():
             raise InputError(f"{lock_path}: --lock names no file.")
-    elif profile is None:
-        lock_path = project.unified_lock_path(name)
     else:
-        lock_path = ensure_lock(project, name, frozen=frozen, progress=progress, profile=profile)
+        lock_path = ensure_lock(project, name, facts.state, frozen=frozen, progress=progress)
     target = project.prefix(name, prefix)
     lock_sha = file_sha256(lock_path)
     base = dict(profile=name, prefix=str(target), platform=plat, lock=str(lock_path))
@@ -161,7 +150,7 @@ def create_environment(
                              "Choose another --prefix, or pass --force to replace it.")
 
     from envlock.create import cache
-    from envlock.lock.platform import read_platform_lock
+    from envlock.lock.state import read_platform_lock
     from envlock.prefix.atomic import new_staging, prefix_lock, recover, remove_tree, swap_in
 
     lock = read_platform_lock(lock_path, plat, name)

@@ -18,8 +18,9 @@ from envlock.lock.conda.conda_lock_run import solve_conda, virtual_packages
 from envlock.lock.pip import PipPin, lock_pip
 from envlock.lock.secrets import scrub, solver_channels
 from envlock.lock.state import input_hash, lock_state, new_meta, source_sha256
-from envlock.lock.write import dump_lock, explicit_text, pip_entries, write_lock
-from envlock.lockfile.unified import parse_unified
+from envlock.lock.write import write_lock
+from envlock.lockfile.explicit import explicit_text
+from envlock.lockfile.unified import dump_lock, parse_unified, pip_entries
 from envlock.profiles.load import load_profile
 from envlock.profiles.model import LockSpec, Profile
 from envlock.profiles.render import render

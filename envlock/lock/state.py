@@ -28,6 +28,7 @@ from envlock.core.project import Project
 from envlock.lockfile.limits import is_platform_name, shown
 
 if TYPE_CHECKING:
+    from envlock.lockfile import Lockfile
     from envlock.profiles.model import LockSpec, Profile
 
 LOCK_FORMAT = 1
@@ -133,17 +134,58 @@ def quick_meta(project: Project, name: str) -> LockMeta | None:
     return meta
 
 
-def lock_state(project: Project, name: str, profile: Profile | None = None) -> LockState:
-    from envlock.profiles.load import load_profile
-    from envlock.profiles.render import render
-
+def _state_of(project: Project, name: str, spec: LockSpec) -> LockState:
     lock = project.unified_lock_path(name)
-    if profile is None and (meta := quick_meta(project, name)) is not None:
-        return LockState(name, "fresh", f"locked {meta.locked_at}")
-    profile = profile or load_profile(project, name)
     meta = read_meta(project, name)
     if not lock.is_file() or meta is None:
         return LockState(name, "missing", f"no lock at {lock.relative_to(project.root)}")
-    if meta.input_hash != input_hash(render(project, profile)):
+    if meta.input_hash != input_hash(spec):
         return LockState(name, "stale", "profile, template or compatibility data changed since the lock was written")
     return _lock_files_state(project, name, meta) or LockState(name, "fresh", f"locked {meta.locked_at}")
+
+
+def lock_state(project: Project, name: str, profile: Profile | None = None) -> LockState:
+    if profile is None and (meta := quick_meta(project, name)) is not None:
+        return LockState(name, "fresh", f"locked {meta.locked_at}")
+    from envlock.profiles.load import load_profile
+    from envlock.profiles.render import render
+
+    return _state_of(project, name, render(project, profile or load_profile(project, name)))
+
+
+@dataclass(frozen=True)
+class LockFacts:
+    """What create and check need of a profile's lock, with its freshness decided once."""
+
+    platforms: list[str]
+    env_vars: dict[str, str]
+    state: LockState
+    profile: Profile | None = None  # parsed only when the raw inputs alone did not prove the lock fresh
+
+
+def lock_facts(project: Project, name: str, *, use_lock_record: bool = True) -> LockFacts:
+    """From the lock's record when the raw inputs prove the lock fresh (no profile parsing);
+    else from the profile, rendered once, with the lock's state against it."""
+    if use_lock_record and (meta := quick_meta(project, name)) is not None:
+        return LockFacts(meta.platforms, meta.env_vars, LockState(name, "fresh", f"locked {meta.locked_at}"))
+    from envlock.profiles.load import load_profile
+    from envlock.profiles.render import render
+
+    profile = load_profile(project, name)
+    spec = render(project, profile)
+    return LockFacts(profile.platforms, spec.env_vars, _state_of(project, name, spec), profile)
+
+
+def read_platform_lock(path: Path, platform: str, profile: str) -> Lockfile:
+    """The lockfile at ``path``, checked to hold packages for ``platform``."""
+    from envlock.lockfile import read_lockfile
+
+    if not path.is_file():
+        raise InputError(f"{path}: no lock for profile {profile}; run `envlock lock --profile {profile}` and commit it.")
+    lock = read_lockfile(path)
+    if platform not in lock.platforms or not lock.for_platform(platform):
+        raise InputError(
+            f"{path}: this lock covers {', '.join(lock.platforms) or 'no platform'}, not {platform}; pass --platform "
+            f"with one of those, or add {platform} to profiles/{profile}.yml and re-lock (`envlock lock --profile {profile}`)."
+        )
+    return lock

@@ -8,8 +8,9 @@ as ``{url, used_env_vars}`` objects, ``category`` or ``categories``, a missing c
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from envlock.core.errors import InputError
 from envlock.lockfile.limits import (
@@ -24,6 +25,15 @@ from envlock.lockfile.limits import (
 from envlock.lockfile.model import LockedPackage, Lockfile
 
 SUPPORTED_VERSIONS = (1,)
+
+
+class PipPinLike(Protocol):
+    """One locked wheel (``lock.pip.PipPin``)."""
+
+    name: str
+    version: str
+    url: str
+    sha256: str
 _NULLS = ("", "null", "~", "Null", "NULL")
 # The strings pydantic's lax ``bool`` accepted (compared lower-cased): BaseLoader leaves
 # ``optional: false`` a string, and files relied on that coercion.
@@ -175,3 +185,21 @@ def _from_mapping(entry: Any) -> LockedPackage:
         category=categories[0] if categories else category,
         optional=_bool(entry.get("optional", False)), depends=depends,
     )
+
+
+# --- writing --------------------------------------------------------------------------
+
+def pip_entries(platform: str, pins: Iterable[PipPinLike]) -> list[dict]:
+    """conda-lock v1 ``manager: pip`` entries."""
+    return [{
+        "name": p.name, "version": p.version, "manager": "pip", "platform": platform,
+        "dependencies": {}, "url": p.url, "hash": {"sha256": p.sha256},
+        "category": "main", "optional": False,
+    } for p in pins]
+
+
+def dump_lock(lock: dict) -> bytes:
+    import yaml
+
+    header = "# envlock: conda-lock unified lockfile (v1); regenerate with `envlock lock`.\n"
+    return (header + yaml.safe_dump(lock, sort_keys=False, width=1000)).encode()

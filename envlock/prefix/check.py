@@ -12,10 +12,11 @@ from envlock.prefix.drift import DriftReport, check_prefix
 def run_check(project: Project, name: str, *, prefix: Path | None = None, platform: str | None = None,
               full: bool = False) -> DriftReport:
     from envlock.create.pipeline import resolve_platform
-    from envlock.lock.platform import profile_facts, read_platform_lock
+    from envlock.lock.state import lock_facts, read_platform_lock
 
-    platforms, env_vars, _profile = profile_facts(project, name)
-    plat = resolve_platform(platforms, platform, project.profile_path(name))
+    facts = lock_facts(project, name)
+    env_vars = facts.env_vars
+    plat = resolve_platform(facts.platforms, platform, project.profile_path(name))
     target = project.prefix(name, prefix)
     if not (target / "conda-meta").is_dir():
         raise InputError(f"{target}: is not a conda environment (no conda-meta/). Create it with "
