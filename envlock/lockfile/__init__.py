@@ -2,7 +2,8 @@
 
 The single reader every command uses (create, check, audit, diff).  One module per format:
 ``unified`` (conda-lock ``conda-lock.yml``, every version seen in the wild, envlock's own
-locks) and ``explicit`` (``@EXPLICIT`` files).  Anything else is refused with an
+locks), ``explicit`` (``@EXPLICIT`` files), ``pixi`` (``pixi.lock`` v4–v7, every environment)
+and ``env_export`` (``conda env export`` YAML).  Anything else is refused with an
 ``InputError`` that names the file, the field and the fix — never a traceback.
 """
 
@@ -12,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from envlock.errors import InputError
+from envlock.lockfile.env_export import looks_env_export, parse_env_export
 from envlock.lockfile.explicit import looks_explicit, parse_explicit
 from envlock.lockfile.fast_yaml import (
     Unsupported,
@@ -20,6 +22,8 @@ from envlock.lockfile.fast_yaml import (
     split_top_level,
 )
 from envlock.lockfile.model import LockedPackage, Lockfile, Manager
+from envlock.lockfile.pixi import looks_pixi, read_pixi
+from envlock.lockfile.text import read_text
 from envlock.lockfile.unified import load_yaml, looks_unified, parse_unified
 
 __all__ = ["LockedPackage", "Lockfile", "Manager", "parse_conda_lock_v1", "read_lockfile"]
@@ -50,20 +54,14 @@ def _load_fast(path: Path, text: str) -> Any:
 
 def read_lockfile(path: Path | str) -> Lockfile:
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except UnicodeDecodeError:
-        raise InputError(f"{path}: is not a text file; point envlock at a conda-lock.yml or an explicit .lock file.") from None
-    except OSError as exc:
-        raise InputError(f"{path}: cannot read lockfile ({exc.strerror}); check the path.") from None
+    text = read_text(path)  # BOM-marked UTF-8/16 and CRLF as Windows tools write them
     if looks_explicit(text):
         return parse_explicit(path, text)
+    if looks_pixi(text[:4096]):
+        return read_pixi(path, text)
     data = _load_fast(path, text)
-    if isinstance(data, dict) and "environments" in data and "packages" in data:
-        raise InputError(
-            f"{path}: looks like a pixi.lock (fields 'environments' and 'packages'), which envlock "
-            "does not read yet; export a conda-lock file or an explicit file from pixi instead."
-        )
+    if looks_env_export(data):
+        return parse_env_export(path, data)
     if looks_unified(data):
         return parse_unified(path, data)
     if isinstance(data, dict) and "dependencies" in data:

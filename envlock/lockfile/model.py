@@ -32,6 +32,7 @@ class LockedPackage:
     category: str = "main"
     optional: bool = False
     depends: dict[str, str] = field(default_factory=dict)
+    environment: str = ""  # a pixi.lock environment; "" in single-environment formats
 
     @property
     def filename(self) -> str:
@@ -63,6 +64,14 @@ class Lockfile:
     packages: list[LockedPackage]
     content_hash: dict[str, str] = field(default_factory=dict)
     channels: list[str] = field(default_factory=list)
+    # pixi.lock: environment -> its platforms; empty for single-environment formats.
+    environments: dict[str, list[str]] = field(default_factory=dict)
+
+    def environment(self, name: str) -> Lockfile:
+        """One environment of a multi-environment lock, as a lock of its own."""
+        return Lockfile(path=self.path, format=self.format, platforms=list(self.environments.get(name, [])),
+                        packages=[p for p in self.packages if p.environment == name],
+                        content_hash=self.content_hash, channels=self.channels)
 
     def for_platform(self, platform: str) -> list[LockedPackage]:
         return [p for p in self.packages if p.platform == platform]
