@@ -13,6 +13,7 @@ from functools import cached_property
 from typing import Literal
 
 from envlock import compat
+from envlock.audit import defaults_channel
 from envlock.lockfile import LockedPackage
 from envlock.lockfile.versions import minor_line
 
@@ -103,7 +104,8 @@ class PlatformStack:
         for pkg in [tf, *self.distributions]:
             if cuda := conda_build_cuda(pkg.build):
                 return cuda
-        return None
+        built = defaults_channel.gpu_build(tf)  # anaconda's gpu_ builds name no CUDA
+        return built[0] if built else None
 
     @cached_property
     def build_python(self) -> str | None:
