@@ -15,7 +15,8 @@ from envlock.digests import sha256
 Manager = Literal["conda", "pip"]
 
 # Hosts whose channel paths are shown by name (``conda-forge``, ``pkgs/main``), not by URL.
-_WELL_KNOWN_HOSTS = ("https://conda.anaconda.org/", "https://repo.anaconda.com/", "http://conda.anaconda.org/")
+_WELL_KNOWN_HOSTS = ("https://conda.anaconda.org/", "https://repo.anaconda.com/", "http://conda.anaconda.org/",
+                     "http://repo.anaconda.com/", "https://repo.continuum.io/", "http://repo.continuum.io/")
 
 
 @dataclass(slots=True, kw_only=True)
