@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from envlock.errors import InputError
-from envlock.lockfile.fast_yaml import Unsupported, _scalar
+from envlock.lockfile.fast_yaml import Unsupported, _scalar, _value
 from envlock.lockfile.model import LockedPackage, Lockfile
 from envlock.lockfile.urls import conda_channel, split_conda_filename, wheel_name_version
 
@@ -118,15 +118,17 @@ def pypi_package(env: str, platform: str, url: str, *, name: str = "", version: 
 
 # --- the line scanner ------------------------------------------------------------------------
 
-def _indent(line: str) -> int:
-    return len(line) - len(line.lstrip(" "))
+_TOP_KEY = re.compile(r"^([A-Za-z_][\w-]*):", re.MULTILINE)
 
 
-def _sections(lines: list[str]) -> dict[str, tuple[int, int]]:
+def _sections(text: str, line_count: int) -> dict[str, tuple[int, int]]:
     """Top-level key -> (first, end) line range of its block."""
-    starts = [(i, line.split(":", 1)[0]) for i, line in enumerate(lines)
-              if line and not line.startswith((" ", "#", "-")) and ":" in line]
-    return {key: (i + 1, starts[n + 1][0] if n + 1 < len(starts) else len(lines))
+    starts, line, pos = [], 0, 0
+    for m in _TOP_KEY.finditer(text):
+        line += text.count("\n", pos, m.start())
+        pos = m.start()
+        starts.append((line, m.group(1)))
+    return {key: (i + 1, starts[n + 1][0] if n + 1 < len(starts) else line_count)
             for n, (i, key) in enumerate(starts)}
 
 
@@ -135,89 +137,88 @@ def _scan_environments(lines: list[str], first: int, end: int) -> tuple[dict[str
     """{env: {platform: [(kind, ref)]}} and {env: channel URLs}, in file order."""
     envs: dict[str, dict[str, list[tuple[str, str]]]] = {}
     channels: dict[str, list[str]] = {}
-    env = section = platform = None
+    env = section = None
+    refs: list[tuple[str, str]] | None = None
     env_indent = section_indent = -1
     for i in range(first, end):
         line = lines[i]
-        stripped = line.strip()
+        body = line.lstrip(" ")
+        if refs is not None and body.startswith("- "):  # the bulk: "- conda: <url>" of one platform
+            kind, sep, ref = body[2:].partition(": ")
+            if not sep or kind not in _KINDS:
+                raise Unsupported(line)
+            refs.append((kind, _value(ref.rstrip())))
+            continue
+        stripped = body.rstrip()
         if not stripped or stripped.startswith("#"):
             continue
-        ind = _indent(line)
+        ind = len(line) - len(body)
         if env_indent < 0:
             env_indent = ind
         if ind == env_indent:
             if not stripped.endswith(":"):
                 raise Unsupported(line)
             env = _scalar(stripped[:-1])
-            envs[env] = {}
-            channels[env] = []
-            section = platform = None
-            section_indent = -1
+            envs[env], channels[env] = {}, []
+            section, refs, section_indent = None, None, -1
             continue
         if env is None:
             raise Unsupported(line)
         if section_indent < 0 or (ind == section_indent and not stripped.startswith("- ")):
-            section_indent = ind
-            section = stripped.split(":", 1)[0]
-            platform = None
+            section_indent, section, refs = ind, stripped.split(":", 1)[0], None
             if section == "packages" and stripped.replace(" ", "") not in ("packages:", "packages:{}"):
                 raise Unsupported(line)
             continue
         if section == "channels" and stripped.startswith("- url:"):
             channels[env].append(_scalar(stripped[6:].strip()))
         elif section == "packages":
-            if stripped.startswith("- "):
-                if platform is None:
-                    raise Unsupported(line)
-                kind, sep, ref = stripped[2:].partition(": ")
-                if not sep or kind not in _KINDS:
-                    raise Unsupported(line)
-                envs[env][platform].append((kind, _scalar(ref.strip())))
-            elif stripped.endswith(":") or stripped.endswith(": []"):
-                platform = _scalar(stripped.split(":", 1)[0])
-                envs[env][platform] = []
-            else:
+            if stripped.startswith("- ") or not (stripped.endswith(":") or stripped.endswith(": []")):
                 raise Unsupported(line)
+            refs = envs[env].setdefault(_scalar(stripped.split(":", 1)[0]), [])
     return envs, channels
 
 
 def _scan_packages(lines: list[str], first: int, end: int) -> list[dict[str, Any]]:
     entries: list[dict[str, Any]] = []
-    entry: dict[str, Any] | None = None
-    item_indent = -1
+    entry: dict[str, Any] = {}
+    item = key_at = ""
     list_key: str | None = None
     for i in range(first, end):
         line = lines[i]
-        stripped = line.strip()
-        if not stripped or stripped.startswith("#"):
-            continue
-        ind = _indent(line)
-        if item_indent < 0:
-            item_indent = ind
-        if ind == item_indent and stripped.startswith("- "):
+        if not item:
+            if not line.strip() or line.lstrip().startswith("#"):
+                continue
+            indent = len(line) - len(line.lstrip(" "))
+            item, key_at = " " * indent + "- ", " " * (indent + 2)
+        if line.startswith(item):
             entry = {}
             entries.append(entry)
-            stripped = stripped[2:]
+            body = line[len(item):]
             list_key = None
-        elif entry is None or ind <= item_indent:
+        elif line.startswith(key_at):
+            body = line[len(key_at):]
+            first_char = body[:1]
+            if first_char == " " or first_char == "-":  # a list item, or content nested deeper
+                item_text = body.lstrip(" ")
+                if list_key is not None and item_text.startswith("- ") and (first_char == "-" or body.startswith("  ")):
+                    entry[list_key].append(_value(item_text[2:].rstrip()))
+                continue
+            if first_char == "#":
+                continue
+        else:
+            if not line.strip() or line.lstrip().startswith("#"):
+                continue
             raise Unsupported(line)
-        elif stripped.startswith("- ") or stripped == "-":
-            if list_key is not None:
-                entry[list_key].append(_scalar(stripped[2:].strip()))
-            continue
-        elif ind > item_indent + 2:
-            continue  # nested content of a key envlock does not read (source:, purls: …)
-        key, sep, rest = stripped.partition(":")
-        rest = rest.strip()
+        key, _, rest = body.partition(":")
         list_key = None
-        if key in _LIST_KEYS:
-            if rest in ("", "[]"):
-                entry[key] = []
-                list_key = key if rest == "" else None
-            else:
+        if key in _KEEP:
+            entry[key] = _value(rest.strip())
+        elif key in _LIST_KEYS:
+            rest = rest.strip()
+            if rest not in ("", "[]"):
                 raise Unsupported(line)
-        elif key in _KEEP:
-            entry[key] = _scalar(rest)
+            entry[key] = []
+            list_key = key if rest == "" else None
     return entries
 
 
@@ -234,7 +235,7 @@ def read_pixi(path: Path, text: str) -> Lockfile:
 def parse_pixi(path: Path, text: str) -> Lockfile:
     """The scanner; raises ``Unsupported`` on text it does not read (the caller uses rattler)."""
     lines = text.split("\n")
-    sections = _sections(lines)
+    sections = _sections(text, len(lines))
     if "version" not in sections or "environments" not in sections:
         raise Unsupported("no version/environments")
     version = check_version(path, lines[sections["version"][0] - 1].split(":", 1)[1])
@@ -246,18 +247,29 @@ def parse_pixi(path: Path, text: str) -> Lockfile:
         kind = next((k for k in _KINDS if k in entry), entry.get("kind", "pypi"))
         ref = entry.get(kind) or entry.get("url") or entry.get("path") or ""
         by_ref.setdefault((kind, ref), entry)
+    built: dict[tuple[str, str], LockedPackage] = {}  # one template per entry, copied per reference
     packages: list[LockedPackage] = []
     env_platforms: dict[str, list[str]] = {}
     for env, plats in envs.items():
         env_platforms[env] = [subdirs.get(p, p) for p in plats]
         for plat, refs in plats.items():
-            for kind, ref in refs:
-                entry = by_ref.get((kind, ref))
-                if entry is None:
-                    raise InputError(f"{path}: environment '{env}' ({plat}) lists {kind} package {ref!r} that "
-                                     "the 'packages' section does not describe; re-lock with `pixi lock`.")
-                packages.append(_from_entry(env, subdirs.get(plat, plat), kind, ref, entry))
+            platform = subdirs.get(plat, plat)
+            for key in refs:
+                template = built.get(key)
+                if template is None:
+                    entry = by_ref.get(key)
+                    if entry is None:
+                        raise InputError(f"{path}: environment '{env}' ({plat}) lists {key[0]} package {key[1]!r} "
+                                         "that the 'packages' section does not describe; re-lock with `pixi lock`.")
+                    template = built[key] = _from_entry("", "", key[0], key[1], entry)
+                packages.append(_placed(template, env, platform))
     return _lockfile(path, version, env_platforms, packages, channels)
+
+
+def _placed(t: LockedPackage, env: str, platform: str) -> LockedPackage:
+    return LockedPackage(name=t.name, version=t.version, build=t.build, manager=t.manager, platform=platform,
+                         url=t.url, sha256=t.sha256, md5=t.md5, channel=t.channel, depends=t.depends,
+                         environment=env)
 
 
 def _platform_subdirs(lines: list[str], first: int, end: int) -> dict[str, str]:
