@@ -154,3 +154,34 @@ def test_defaults_gpu_build_with_other_toolkit_and_cudnn(tmp_path: Path) -> None
     messages = " ".join(f.message for f in found if f.rule == "cuda-build-mismatch")
     assert "built for CUDA 10.1 but cudatoolkit 10.0.130" in messages
     assert "built with cuDNN 7 but cudnn 8.0.5" in messages
+
+
+# --- the generator (offline parts) -------------------------------------------------------------
+
+def _generator() -> Any:
+    import importlib.util
+
+    path = Path(__file__).resolve().parents[1] / "scripts" / "gen_tf_history.py"
+    spec = importlib.util.spec_from_file_location("gen_tf_history", path)
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_generator_selects_the_releases_the_issue_names() -> None:
+    wanted = _generator().wanted
+    assert all(wanted(v) for v in ("1.15.0", "2.0.0", "2.15.0.post1", "2.21.0", "2.22.0rc0"))
+    assert not any(wanted(v) for v in ("1.14.0", "2.21.0rc1", "2.22.0", "2.23.0rc0", "2.16.0rc0"))
+
+
+def test_generator_reads_old_and_new_metadata_spellings() -> None:
+    metadata = ("Metadata-Version: 2.1\nName: tensorflow\nRequires-Python: >=3.9\n"
+                "Requires-Dist: numpy (<2.0,>=1.16.0)\nRequires-Dist: tensorboard ~=2.6\n"
+                "Requires-Dist: numpy<2.0.0,>=1.26.0 ; python_version >= \"3.12\"\n"
+                "Requires-Dist: nvidia-cudnn-cu12==9.3.0.75 ; extra == \"and-cuda\"\n"
+                "Requires-Dist: keras>=3.0.0\n")
+    requires_python, found = _generator().requirements(metadata)
+    assert requires_python == ">=3.9"
+    assert found == {"numpy": ["<2.0,>=1.16.0", '<2.0.0,>=1.26.0 ; python_version >= "3.12"'],
+                     "tensorboard": ["~=2.6"], "keras": [">=3.0.0"]}
