@@ -1,5 +1,8 @@
 """How long `envlock audit` and `envlock diff` take on a large lock (not a test; no assertions).
 
+Also a pixi.lock with the same packages in 4 environments (``--environments``): 2,000 packages
+x 5 platforms x 4 environments is 40,000 references to 10,000 package entries.
+
 Generates a conda-lock unified file with N packages on each of 5 platforms (default 2,000,
 i.e. 10,000 entries, each with a few recorded dependencies and both hashes, like conda-lock
 writes), plus a second file with 10% of packages upgraded, then times the reader, the
@@ -56,6 +59,32 @@ def generate(path: Path, packages: int, platforms: list[str], bump: bool) -> Non
     path.write_text(yaml.safe_dump(doc, sort_keys=False, width=1000))
 
 
+def generate_pixi(path: Path, packages: int, platforms: list[str], environments: int) -> None:
+    """A pixi.lock (v6 layout, as pixi writes it) with the same stack in every environment."""
+    urls: dict[str, list[str]] = {}
+    entries: list[str] = []
+    for plat in platforms:
+        stack = [(n, v, b, {"python": ">=3.11,<3.12.0a0"}) for n, v, b in TF_STACK]
+        stack += [(f"lib{i}", f"1.0.{i % 13}", f"h{i:07x}_0",
+                   {f"lib{(i * 7 + k) % 500}": f">={k}.0,<{k + 1}.0a0" for k in range(4)})
+                  for i in range(packages - len(TF_STACK))]
+        for name, version, build, deps in stack:
+            url = f"https://conda.anaconda.org/conda-forge/{plat}/{name}-{version}-{build}.conda"
+            urls.setdefault(plat, []).append(url)
+            digest = hashlib.md5(url.encode()).hexdigest()
+            dep_lines = "".join(f"  - {d} {spec}\n" for d, spec in deps.items())
+            entries.append(f"- conda: {url}\n  sha256: {hashlib.sha256(digest.encode()).hexdigest()}\n"
+                           f"  md5: {digest}\n  depends:\n{dep_lines}  license: BSD-3-Clause\n  purls: []\n"
+                           f"  size: 12345\n  timestamp: 1700000000000\n")
+    out = ["version: 6\nenvironments:\n"]
+    for e in range(environments):
+        out.append(f"  env{e}:\n    channels:\n    - url: https://conda.anaconda.org/conda-forge/\n    packages:\n")
+        for plat in platforms:
+            out.append(f"      {plat}:\n" + "".join(f"      - conda: {u}\n" for u in urls[plat]))
+    out.append("packages:\n")
+    path.write_text("".join(out) + "".join(entries))
+
+
 def best(fn: Any, repeat: int) -> float:
     times = []
     for _ in range(repeat):
@@ -70,6 +99,7 @@ def main() -> None:
     parser.add_argument("--packages", type=int, default=2000, help="packages per platform")
     parser.add_argument("--platforms", type=int, default=5)
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--environments", type=int, default=4, help="environments of the pixi.lock")
     args = parser.parse_args()
 
     from envlock.audit import audit_lockfile
@@ -88,7 +118,17 @@ def main() -> None:
         print(f"read_lockfile        {best(lambda: read_lockfile(old), args.repeat) * 1000:7.0f} ms")
         print(f"audit (in process)   {best(lambda: audit_lockfile(lock), args.repeat) * 1000:7.0f} ms")
         print(f"diff (in process)    {best(lambda: diff_lockfiles(lock, other), args.repeat) * 1000:7.0f} ms")
+        pixi = Path(tmp) / "pixi.lock"
+        generate_pixi(pixi, args.packages, plats, args.environments)
+        plock = read_lockfile(pixi)
+        print(f"pixi.lock: {len(plock.packages)} references ({args.packages} x {len(plats)} platforms x "
+              f"{args.environments} environments), {pixi.stat().st_size / 1e6:.1f} MB")
+        print(f"read_lockfile pixi   {best(lambda: read_lockfile(pixi), args.repeat) * 1000:7.0f} ms")
+        print(f"read + audit pixi    {best(lambda: audit_lockfile(read_lockfile(pixi)), args.repeat) * 1000:7.0f} ms")
         exe = [str(Path(sys.executable).with_name("envlock"))]
+        seconds = best(lambda: subprocess.run([*exe, "audit", str(pixi), "--json"], capture_output=True, check=False),
+                       args.repeat)
+        print(f"envlock audit pixi   {seconds * 1000:7.0f} ms  (fresh process, imports included)")
         for label, argv in (("envlock audit --json", [*exe, "audit", str(old), "--json"]),
                             ("envlock diff --json", [*exe, "diff", str(old), str(new), "--json"])):
             seconds = best(lambda argv=argv: subprocess.run(argv, capture_output=True, check=False), args.repeat)

@@ -29,10 +29,12 @@ def test_json_shape_and_exit_one_on_error(tmp_path: Path) -> None:
     assert code == 1
     doc = json.loads(output)
     (entry,) = doc["files"]
-    assert set(entry) == {"path", "format", "platforms", "findings"}
+    assert set(entry) == {"path", "format", "platforms", "environments", "findings"}
+    assert entry["environments"] == []
     assert entry["format"] == "conda-lock-v1" and entry["platforms"] == ["linux-64"]
     (finding,) = entry["findings"]
-    assert set(finding) == {"rule", "severity", "platform", "message", "packages"}
+    assert set(finding) == {"rule", "severity", "platform", "message", "packages", "environment"}
+    assert finding["environment"] is None  # one environment: a conda-lock file
     assert finding["rule"] == "tf-stack-mismatch" and finding["severity"] == "error"
     assert "tensorflow-gpu 2.15.0 h_0" in finding["packages"]
 

@@ -118,8 +118,8 @@ def test_keras_silent_cases(tmp_path: Path) -> None:
     # conda-forge pins keras >=3.0 for 2.18, looser than PyPI's >=3.5.0.
     assert audit(tmp_path, cf_cpu("2.18.0", "312", keras="3.1.0")) == []
     assert audit(tmp_path, pip_tf("2.16.2", "tensorflow-cpu", keras="3.5.0")) == []
-    assert rules(audit(tmp_path, cf_cpu("2.6.0", "39", keras="2.6.0"))) == {
-        ("tensorflow-unknown-release", "info", "linux-64")}
+    # 2.6 predates the compatibility table; its own Requires-Dist (keras ~=2.6) is met.
+    assert audit(tmp_path, cf_cpu("2.6.0", "39", keras="2.6.0")) == []
 
 
 # --- cuda-build-mismatch ------------------------------------------------------------------------
@@ -283,8 +283,8 @@ def test_no_tensorflow_anywhere_is_info(tmp_path: Path) -> None:
 
 
 def test_unknown_release_is_info_only(tmp_path: Path) -> None:
-    assert rules(audit(tmp_path, cf_cpu("2.6.0", "39", keras="2.6.0"))) == {
-        ("tensorflow-unknown-release", "info", "linux-64")}
+    # 1.14 is older than both the compatibility table and the release history (1.15 on).
+    assert rules(audit(tmp_path, cf_cpu("1.14.0", "37"))) == {("tensorflow-unknown-release", "info", "linux-64")}
 
 
 # --- profile rules ------------------------------------------------------------------------------

@@ -191,7 +191,7 @@ def test_explicit_platform_inferred_without_header(tmp_path: Path) -> None:
 @pytest.mark.parametrize(("text", "reason"), [
     ("just: [a, list", "is not valid YAML"),
     ("- a\n- b\n", "neither a conda-lock file"),
-    ("version: 6\nenvironments: {}\npackages: []\n", "pixi.lock"),
+    ("version: 99\nenvironments: {}\npackages: []\n", "pixi.lock field 'version' is"),
     ("# platform: linux-64\n@EXPLICIT\nnot-a-url\n", "line 3 is not a package URL"),
     ("https://x/linux-64/a-1-0.conda\n@EXPLICIT\n", "before the '@EXPLICIT' marker"),
     ("version: 1\nmetadata: {platforms: [linux-64]}\npackage:\n- {name: a, version: '1', manager: npm, "

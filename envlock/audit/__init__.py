@@ -11,7 +11,9 @@ from pathlib import Path
 
 from envlock.audit import (  # noqa: F401  (importing a rule module registers its rules)
     rules_cuda,
+    rules_cudnn,
     rules_file,
+    rules_history,
     rules_metal,
     rules_profile,
     rules_stack,
@@ -26,9 +28,30 @@ from envlock.profiles.model import Profile
 __all__ = ["FileReport", "Finding", "audit_lockfile", "audit_path", "UNREADABLE"]
 
 UNREADABLE = "lockfile-unreadable"
+NO_TENSORFLOW = "no-tensorflow"
 
 
 def audit_lockfile(lock: Lockfile, profiles: list[Profile] | None = None) -> list[Finding]:
+    """Findings per platform; in a multi-environment lock (pixi.lock), per environment, each
+    environment's platforms compared only with each other."""
+    if not lock.environments:
+        return _audit_one(lock, profiles)
+    found = []
+    for env in lock.environments:
+        for f in _audit_one(lock.environment(env), profiles):
+            f.environment = env
+            found.append(f)
+    # Environments without TensorFlow (lint, docs, test) are normal beside one that has it.
+    bare = {f.environment for f in found if f.rule == NO_TENSORFLOW}
+    if bare and bare != set(lock.environments):
+        found = [f for f in found if f.rule != NO_TENSORFLOW]
+    elif bare:
+        found = [f for f in found if f.rule != NO_TENSORFLOW] + [next(f for f in found if f.rule == NO_TENSORFLOW)]
+        found[-1].environment = None
+    return sort_findings(found)
+
+
+def _audit_one(lock: Lockfile, profiles: list[Profile] | None) -> list[Finding]:
     stacks = stacks_of(lock.by_platform())
     found: list[Finding] = []
     for stack in stacks.values():
@@ -49,4 +72,4 @@ def audit_path(path: Path, profiles: list[Profile] | None = None) -> FileReport:
         bad = Finding(rule=UNREADABLE, severity="error", platform=None, message=str(exc), packages=[])
         return FileReport(path=str(path), format="unknown", platforms=[], findings=[bad])
     return FileReport(path=str(path), format=lock.format, platforms=lock.platforms,
-                      findings=audit_lockfile(lock, profiles))
+                      environments=list(lock.environments), findings=audit_lockfile(lock, profiles))

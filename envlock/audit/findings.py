@@ -18,6 +18,7 @@ class Finding(BaseModel):
     platform: str | None
     message: str
     packages: list[str] = []
+    environment: str | None = None  # the pixi.lock environment; None in single-environment files
 
 
 class FileReport(BaseModel):
@@ -26,6 +27,7 @@ class FileReport(BaseModel):
     path: str
     format: str
     platforms: list[str]
+    environments: list[str] = []
     findings: list[Finding]
 
     @property
@@ -42,4 +44,4 @@ class Rule:
 
 
 def sort_findings(findings: Iterable[Finding]) -> list[Finding]:
-    return sorted(findings, key=lambda f: (SEVERITY_ORDER[f.severity], f.rule, f.platform or ""))
+    return sorted(findings, key=lambda f: (SEVERITY_ORDER[f.severity], f.rule, f.environment or "", f.platform or ""))

@@ -11,6 +11,7 @@ from envlock.audit.findings import Finding
 from envlock.audit.registry import finding, platform_rule, profile_rule
 from envlock.audit.requirements import unmet_findings
 from envlock.audit.stack import PlatformStack, facts
+from envlock.compat import defaults_channel
 from envlock.core.names import canonical_name
 from envlock.lockfile import LockedPackage
 from envlock.lockfile.versions import major, minor_line
@@ -67,6 +68,8 @@ def _cudnn_vs_build(stack: PlatformStack, tf: LockedPackage, flagged: set[str]) 
 
 def _expected_cudnn_major(stack: PlatformStack) -> int | None:
     rel, tf = stack.release, stack.tensorflow
+    if tf is not None and (defaults_build := defaults_channel.gpu_build(tf)):
+        return defaults_build[1]
     if rel is None or tf is None:
         return None
     if tf.manager == "pip":

@@ -10,7 +10,9 @@ from collections.abc import Iterator
 from envlock.audit.findings import Finding
 from envlock.audit.registry import finding, platform_rule
 from envlock.audit.requirements import unmet_findings
+from envlock.audit.rules_history import tensorboard_ranges
 from envlock.audit.stack import PlatformStack, facts
+from envlock.compat import history
 from envlock.compat import table as compat
 from envlock.core.names import canonical_name
 from envlock.lockfile import LockedPackage
@@ -19,11 +21,12 @@ from envlock.lockfile.versions import compare, major, minor_line, satisfies
 
 @platform_rule("tensorflow-unknown-release", "info", "TensorFlow line missing from the compatibility table")
 def unknown_release(stack: PlatformStack) -> Iterator[Finding]:
-    if stack.tensorflow is not None and stack.release is None:
+    if stack.tensorflow is not None and stack.release is None and history.release_for(stack.tensorflow.version) is None:
         table = compat.table()
         yield finding("tensorflow-unknown-release", stack.platform,
                       f"TensorFlow {stack.line} is outside envlock's compatibility table "
-                      f"({table.oldest().line}–{table.newest().line}), so the Keras, Python and CUDA "
+                      f"({table.oldest().line}–{table.newest().line}) and release history "
+                      f"({history.known_lines()[0]}–{history.known_lines()[-1]}), so the Keras, Python and CUDA "
                       "checks that need it were skipped; upgrade TensorFlow to audit it fully.",
                       [stack.tensorflow])
 
@@ -46,11 +49,14 @@ def stack_mismatch(stack: PlatformStack) -> Iterator[Finding]:
         yield finding("tf-stack-mismatch", stack.platform,
                       f"{est.label()} does not belong to TensorFlow {stack.line} (import fails on a "
                       f"mismatched tensorflow_estimator); pin tensorflow-estimator {stack.line}.*.", [tf, est])
-    if (board := stack.tensorboard) and compare(minor_line(board.version), stack.line) < 0:
-        flagged.add(canonical_name(board.name))
-        yield finding("tf-stack-mismatch", stack.platform,
-                      f"{board.label()} is older than TensorFlow {stack.line}, which needs tensorboard "
-                      f">={stack.line}; pin tensorboard {stack.line}.*.", [tf, board], severity="warning")
+    board = stack.tensorboard
+    if board and not stack.recorded_requirements(board.name) and (wanted := tensorboard_ranges(stack)):
+        broken = [r for r in wanted if satisfies(board.version, r) is False]
+        if broken:  # the release's own Requires-Dist range (TF 2.7 takes tensorboard ~=2.6)
+            flagged.add(canonical_name(board.name))
+            yield finding("tf-stack-mismatch", stack.platform,
+                          f"{board.label()} does not meet TensorFlow {tf.version}'s tensorboard {','.join(broken)}; "
+                          f"pin tensorboard {','.join(broken)}.", [tf, board], severity="warning")
     for name in ("tensorflow-base", "tensorflow", facts().estimator, facts().tensorboard):
         yield from unmet_findings("tf-stack-mismatch", stack, name, flagged)
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Literal
 
+from envlock.compat import defaults_channel
 from envlock.compat import table as compat
 from envlock.core.names import canonical_name
 from envlock.lockfile import LockedPackage
@@ -99,7 +100,8 @@ class PlatformStack:
         for pkg in [tf, *self.distributions]:
             if cuda := conda_build_cuda(pkg.build):
                 return cuda
-        return None
+        built = defaults_channel.gpu_build(tf)  # anaconda's gpu_ builds name no CUDA
+        return built[0] if built else None
 
     @cached_property
     def build_python(self) -> str | None:

@@ -23,6 +23,7 @@ from envlock.core.project import Project
 
 _STYLE = {"error": "bold red", "warning": "yellow", "info": "cyan"}
 _LOCK_SUFFIX = ".conda-lock.yml"
+PIXI_LOCK = "pixi.lock"
 
 
 @click.command("audit")
@@ -41,7 +42,10 @@ def command(lockfiles: tuple[Path, ...], profile_names: tuple[str, ...], as_json
     from envlock.profiles.load import load_profile
 
     # Named lockfiles alone need no project.
-    project = open_project(project_dir) if profile_names or not lockfiles else Project.at(".")
+    if not lockfiles and not profile_names and not project_dir and Path(PIXI_LOCK).is_file():
+        project = _project_or_here()  # a pixi project need not be an envlock project
+    else:
+        project = open_project(project_dir) if profile_names or not lockfiles else Project.at(".")
     profiles = [load_profile(project, n) for n in profile_names]
     targets = _targets(project, list(lockfiles), profile_names)
     reports = []
@@ -68,17 +72,27 @@ def _targets(project: Project, lockfiles: list[Path], profile_names: tuple[str, 
     if profile_names:
         return [(project.unified_lock_path(n), []) for n in profile_names]
     locks = sorted(project.locks_dir.glob(f"*{_LOCK_SUFFIX}"))
-    if not locks:
+    pixi = [project.root / PIXI_LOCK] if (project.root / PIXI_LOCK).is_file() else []
+    if not locks and not pixi:
         raise InputError(
-            f"{project.locks_dir}: no *{_LOCK_SUFFIX} files to audit; run `envlock lock` first or "
-            "name a lockfile: `envlock audit path/to/conda-lock.yml`."
+            f"{project.locks_dir}: no *{_LOCK_SUFFIX} files (and no {PIXI_LOCK}) to audit; run `envlock lock` "
+            "first or name a lockfile: `envlock audit path/to/conda-lock.yml`."
         )
-    known = set(project.profile_names())
-    return [(p, [n] if (n := p.name[: -len(_LOCK_SUFFIX)]) in known else []) for p in locks]
+    known = set(project.profile_names()) if project.profiles_dir.is_dir() else set()
+    return [(p, [n] if (n := p.name[: -len(_LOCK_SUFFIX)]) in known else []) for p in locks] + [(p, []) for p in pixi]
+
+
+def _project_or_here() -> Project:
+    try:
+        return Project.find()
+    except InputError:
+        return Project.at(".")
 
 
 def _render(report: FileReport) -> None:
     plats = ", ".join(report.platforms) or "no platforms"
+    if report.environments:
+        plats += f"; environments {', '.join(report.environments)}"
     out.print(Text.assemble((report.path, "bold"), f"  ({report.format}; {plats})"))
     if not report.findings:
         out.print(Text("  no findings", style="green"))
@@ -87,7 +101,8 @@ def _render(report: FileReport) -> None:
     for column in ("severity", "rule", "platform", "finding"):
         table.add_column(column, overflow="fold")
     for f in report.findings:
-        table.add_row(Text(f.severity, style=_STYLE[f.severity]), f.rule, f.platform or "all", Text(f.message))
+        where = f"{f.environment}/{f.platform or 'all'}" if f.environment else f.platform or "all"
+        table.add_row(Text(f.severity, style=_STYLE[f.severity]), f.rule, where, Text(f.message))
     out.print(table)
 
 

@@ -22,18 +22,36 @@ _KIND_STYLE = {"upgraded": "green", "downgraded": "red", "rebuilt": "yellow", "a
 @project_option
 @handles_errors
 def command(old: Path, new: Path, summary: bool, as_json: bool, project_dir: str) -> None:
-    """Compare two lockfiles of any format (conda-lock unified, explicit), per platform.
+    """Compare two lockfiles of any format (conda-lock, explicit, pixi.lock, conda env export),
+    per platform; pixi.lock files per environment.
 
     OLD and NEW are paths as given (like audit's LOCKFILES); --project is accepted as by every command."""
     from envlock.audit.diff import diff_lockfiles
+    from envlock.audit.diff_envs import diff_by_environment
     from envlock.lockfile import read_lockfile
     from envlock.lockfile.urls import mask_credentials
 
-    result = diff_lockfiles(read_lockfile(old), read_lockfile(new))
+    old_lock, new_lock = read_lockfile(old), read_lockfile(new)
+    per_env = diff_by_environment(old_lock, new_lock)
+    if per_env is not None:
+        per_env = [type(e).model_validate_json(mask_credentials(e.model_dump_json())) for e in per_env]
+        if as_json:
+            print_json({"ok": True, "environments": [e.model_dump() for e in per_env]})
+            return
+        for env in per_env:
+            side = "" if env.in_old and env.in_new else " (old only)" if env.in_old else " (new only)"
+            out.print(Text(f"\n== environment {env.environment}{side}", style="bold"))
+            _render(env.diff, summary)
+        return
+    result = diff_lockfiles(old_lock, new_lock)
     result = LockDiff.model_validate_json(mask_credentials(result.model_dump_json()))
     if as_json:
         print_json(result.model_dump())
         return
+    _render(result, summary)
+
+
+def _render(result: LockDiff, summary: bool) -> None:
     out.print(Text.assemble(("old ", "dim"), result.old, f" ({result.old_format})"))
     out.print(Text.assemble(("new ", "dim"), result.new, f" ({result.new_format})"))
     _highlights(result)

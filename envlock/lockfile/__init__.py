@@ -2,7 +2,8 @@
 
 The single reader every command uses (create, check, audit, diff).  One module per format:
 ``unified`` (conda-lock ``conda-lock.yml``, every version seen in the wild, envlock's own
-locks) and ``explicit`` (``@EXPLICIT`` files).  Anything else is refused with an
+locks), ``explicit`` (``@EXPLICIT`` files), ``pixi`` (``pixi.lock`` v4–v7, every environment)
+and ``env_export`` (``conda env export`` YAML).  Anything else is refused with an
 ``InputError`` that names the file, the field and the fix — never a traceback.
 """
 
@@ -12,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from envlock.core.errors import InputError
+from envlock.lockfile.env_export import looks_env_export, parse_env_export
 from envlock.lockfile.explicit import looks_explicit, parse_explicit
 from envlock.lockfile.fast_yaml import (
     TooMany,
@@ -20,8 +22,10 @@ from envlock.lockfile.fast_yaml import (
     parse_package_list,
     split_top_level,
 )
-from envlock.lockfile.limits import MAX_PACKAGES, read_limited
+from envlock.lockfile.limits import MAX_PACKAGES
 from envlock.lockfile.model import LockedPackage, Lockfile, Manager
+from envlock.lockfile.pixi import looks_pixi, parse_pixi
+from envlock.lockfile.text import read_text
 from envlock.lockfile.unified import load_yaml, looks_unified, parse_unified
 
 __all__ = ["LockedPackage", "Lockfile", "Manager", "read_lockfile"]
@@ -48,22 +52,26 @@ def _load_fast(path: Path, text: str) -> Any:
     return load_yaml(path, text)
 
 
+def read_pixi(path: Path, text: str) -> Lockfile:
+    """The pixi.lock scanner's reading, or rattler's where the scanner meets text it does not read."""
+    try:
+        return parse_pixi(path, text)
+    except Unsupported:
+        from envlock.lockfile.pixi_rattler import read_with_rattler
+
+        return read_with_rattler(path, text)
+
+
 def read_lockfile(path: Path | str) -> Lockfile:
     path = Path(path)
-    try:
-        text = read_limited(path).decode("utf-8").replace("\r\n", "\n").replace("\r", "\n")
-    except UnicodeDecodeError:
-        raise InputError(f"{path}: is not a text file; point envlock at a conda-lock.yml or an explicit .lock file.") from None
-    except OSError as exc:
-        raise InputError(f"{path}: cannot read lockfile ({exc.strerror}); check the path.") from None
+    text = read_text(path)  # bounded; BOM-marked UTF-8/16 and CRLF as Windows tools write them
     if looks_explicit(text):
         return parse_explicit(path, text)
+    if looks_pixi(text[:4096]):
+        return read_pixi(path, text)
     data = _load_fast(path, text)
-    if isinstance(data, dict) and "environments" in data and "packages" in data:
-        raise InputError(
-            f"{path}: looks like a pixi.lock (fields 'environments' and 'packages'), which envlock "
-            "does not read yet; export a conda-lock file or an explicit file from pixi instead."
-        )
+    if looks_env_export(data):
+        return parse_env_export(path, data)
     if looks_unified(data):
         return parse_unified(path, data)
     if isinstance(data, dict) and "dependencies" in data:

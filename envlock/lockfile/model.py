@@ -16,7 +16,8 @@ from envlock.lockfile.urls import conda_build, conda_channel
 Manager = Literal["conda", "pip"]
 
 # Hosts whose channel paths are shown by name (``conda-forge``, ``pkgs/main``), not by URL.
-_WELL_KNOWN_HOSTS = ("https://conda.anaconda.org/", "https://repo.anaconda.com/", "http://conda.anaconda.org/")
+_WELL_KNOWN_HOSTS = ("https://conda.anaconda.org/", "https://repo.anaconda.com/", "http://conda.anaconda.org/",
+                     "http://repo.anaconda.com/", "https://repo.continuum.io/", "http://repo.continuum.io/")
 
 
 @dataclass(slots=True, kw_only=True)
@@ -33,6 +34,7 @@ class LockedPackage:
     category: str = "main"
     optional: bool = False
     depends: dict[str, str] = field(default_factory=dict)
+    environment: str = ""  # a pixi.lock environment; "" in single-environment formats
 
     @classmethod
     def from_entry(cls, *, name: str, version: str, manager: Manager, platform: str, url: str,
@@ -75,6 +77,14 @@ class Lockfile:
     packages: list[LockedPackage]
     content_hash: dict[str, str] = field(default_factory=dict)
     channels: list[str] = field(default_factory=list)
+    # pixi.lock: environment -> its platforms; empty for single-environment formats.
+    environments: dict[str, list[str]] = field(default_factory=dict)
+
+    def environment(self, name: str) -> Lockfile:
+        """One environment of a multi-environment lock, as a lock of its own."""
+        return Lockfile(path=self.path, format=self.format, platforms=list(self.environments.get(name, [])),
+                        packages=[p for p in self.packages if p.environment == name],
+                        content_hash=self.content_hash, channels=self.channels)
 
     def for_platform(self, platform: str) -> list[LockedPackage]:
         return [p for p in self.packages if p.platform == platform]
