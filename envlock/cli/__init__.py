@@ -12,8 +12,8 @@ from typing import Any
 def entry() -> None:
     """The console script: the fast path or the click group (``main``), then, when a command
     asked for it (``create``, after a success), an exit that skips the interpreter's teardown —
-    freeing the link plans of a 30,000-file environment object by object takes ~20 ms, a tenth
-    of a no-op ``create``."""
+    freeing the link plans of a large environment object by object costs more than the rest of
+    a no-op ``create``."""
     from envlock.cli import _support, fastpath
 
     sys.excepthook = _support.masked_excepthook

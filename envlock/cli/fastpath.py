@@ -1,10 +1,10 @@
 """``envlock create`` and ``envlock run`` without click, for the plainest command lines.
 
-Why: importing click (with inspect, typing, uuid, datetime) costs ~30 ms from a cold disk: 5%
-of a warm ``create``, a third of a no-op one (paid by every CI job), and most of what ``run``
-adds before the user's command starts.  Only a command line made of known options with
+Why: importing click (with inspect, typing, uuid, datetime) is a large part of a no-op
+``create`` (paid by every CI job) and of what ``run`` adds before the user's command starts
+(figures in benchmarks/README.md).  Only a command line made of known options with
 ordinary values takes this path; anything else (help, a value click would refuse or convert, a
-repeated or unknown option) goes to click, which handles it exactly as always.  The tables are
+repeated or unknown option) goes to click.  The tables are
 checked against the click commands by the tests."""
 
 from __future__ import annotations

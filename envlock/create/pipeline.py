@@ -151,7 +151,7 @@ def create_environment(
 
     from envlock.create import cache
     from envlock.lock.state import read_platform_lock
-    from envlock.prefix.atomic import new_staging, prefix_lock, recover, remove_tree, swap_in
+    from envlock.prefix.atomic import new_staging, prefix_guard, recover, remove_tree, swap_in
 
     lock = read_platform_lock(lock_path, plat, name)
     pkgs = lock.for_platform(plat)
@@ -180,7 +180,7 @@ def create_environment(
         sys.stderr.write(f"{target}: another envlock create is running on this prefix; waiting for it\n")
         sys.stderr.flush()
 
-    with _sigterm_as_interrupt(), prefix_lock(target, on_wait=waiting):
+    with _sigterm_as_interrupt(), prefix_guard(target, on_wait=waiting):
         recover(target)
         cache.prune_partials(root)
         _fault("locked")

@@ -2,7 +2,7 @@
 
 ``unified.parse_unified`` reads well-formed files with plain type checks (importing pydantic
 costs ~75 ms per process); when those checks fail, this model validates the whole file so
-the error names the broken field exactly as before.
+the error names the broken field.
 """
 
 from __future__ import annotations

@@ -29,7 +29,7 @@ _AT_FDCWD = -100
 
 
 @contextlib.contextmanager
-def prefix_lock(prefix: Path, on_wait: Callable[[], None] | None = None) -> Iterator[None]:
+def prefix_guard(prefix: Path, on_wait: Callable[[], None] | None = None) -> Iterator[None]:
     """Hold the prefix's lock file.  A create that leaves no environment behind (it failed
     before the swap) also removes the lock file, and the parent directory when it made it."""
     made_parent = not os.path.isdir(prefix.parent)

@@ -26,7 +26,7 @@ from envlock.core.digests import sha256
 from envlock.create.cache import CachedArchive
 from envlock.create.link import plan as linkplan
 from envlock.create.link.plan import LinkPlan
-from envlock.create.link.rattler_cache import entry_of, lock_stamp
+from envlock.create.link.rattler_cache import entry_of, entry_stamp
 from envlock.lockfile import LockedPackage
 
 # Linux kernels truncate a "#!" line after 127 bytes; rattler rewrites longer ones (to
@@ -47,7 +47,9 @@ class FastPackage:
 
 
 @dataclass
-class Plan:
+class LinkSplit:
+    """Which packages the fast linker links and which it leaves to rattler."""
+
     fast: list[FastPackage]
     slow: list[CachedArchive]  # left to rattler.install
 
@@ -112,7 +114,7 @@ class Preload:
             entries = in_set.result() if in_set else None
             in_set_entry = entries.get(pkg.sha256) if entries is not None else None
             entry = entry_of(pkgs_cache, pkg)
-            stamp = lock_stamp(entry)
+            stamp = entry_stamp(entry)
             if stamp is None:
                 return False
             # the entry's .lock (its archive's sha256) as the set saw it: a stat, not a read
@@ -161,8 +163,8 @@ class Preload:
         self._pool.shutdown(wait=True, cancel_futures=True)
 
 
-def plan(archives: Sequence[CachedArchive], pkgs_cache: Path, platform: str, staging: Path,
-         is_cached: Callable[[CachedArchive], bool], preload: Preload | None = None) -> Plan | None:
+def split_packages(archives: Sequence[CachedArchive], pkgs_cache: Path, platform: str, staging: Path,
+         is_cached: Callable[[CachedArchive], bool], preload: Preload | None = None) -> LinkSplit | None:
     """Which packages to link here and which to leave to rattler; None: rattler links them all
     (not Linux, another platform's prefix, the cache on another file system, or a package that
     rattler has not extracted yet — a cold create extracts and links in one rattler pass)."""
@@ -195,7 +197,7 @@ def plan(archives: Sequence[CachedArchive], pkgs_cache: Path, platform: str, sta
         python = [f for f in fast if f.item.package.name == "python"]
         fast = [f for f in fast if f not in python]
         slow.extend(f.item for f in python)
-    return Plan(fast, slow)
+    return LinkSplit(fast, slow)
 
 
 # --- linking ----------------------------------------------------------------------------------

@@ -1,9 +1,8 @@
 """What the fast linker needs of one extracted package, worked out once and cached beside its
 archive (``archives/<sha256>/<filename>.linkplan``).
 
-Why: on a warm create the work that is not the kernel's (parsing 30,000 ``paths.json`` entries,
-checking them, rendering them into ``conda-meta`` records) took ~0.25 s of CPU on a 2-core
-machine whose cores are busy linking.  A plan holds the paths split by how they are linked and
+Why: on a warm create, parsing every ``paths.json`` entry, checking it and rendering it into a
+``conda-meta`` record is CPU taken from the cores that are linking.  A plan holds the paths split by how they are linked and
 the record's ``files``/``paths_data`` text already rendered, with a slot for each file whose
 record depends on the prefix (text placeholders).  It is derived from the archive's own
 ``info/paths.json`` and symlink targets, so it is valid for any faithful extraction of the archive
@@ -192,8 +191,8 @@ def render_paths(plan: LinkPlan, text_entries: list[dict]) -> list[bytes]:
 
 
 # --- plan sets --------------------------------------------------------------------------------
-# A warm create opened every package's plan file (and its directory) before linking could start:
-# ~300 reads of a cold disk, ~30 ms.  A plan set holds the headers of the plans of one list of
+# Why: opening every package's plan file (and its directory) before linking can start costs a
+# read of a cold disk per package.  A plan set holds the headers of the plans of one list of
 # packages (one lock's platform) in one file; the texts stay in the packages' plan files, which
 # are checked when read (``LinkPlan.rendered``).  Keyed by the packages' sha256s: as content-
 # addressed as the plans themselves.

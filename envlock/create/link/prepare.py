@@ -75,8 +75,7 @@ class PreparedArchives:
                         on_done(pkg, False, size)
             if trusted:
                 # one thread per core, not ``jobs`` (downloads): these checks are stamp reads (or,
-                # after a cache restore, hashing), and 8 threads of them took the GIL from the
-                # linking threads often enough to cost a warm create ~2% (A/B, 12 pairs)
+                # after a cache restore, hashing); more threads take the GIL from the linkers
                 checkers = min(jobs, os.cpu_count() or 1)
                 pool = ThreadPoolExecutor(max_workers=1)
                 self._pending = pool.submit(cache.fetch_all, root, [p for p in packages if id(p) in trusted],

@@ -128,7 +128,7 @@ def link_packages(
 
         if os.environ.get(LINKER_ENV) == "rattler":
             return False
-        plan = fastlink.plan(archives, pkgs_cache, platform, staging, lambda a: rattler_has_package(a.package, pkgs_cache),
+        plan = fastlink.split_packages(archives, pkgs_cache, platform, staging, lambda a: rattler_has_package(a.package, pkgs_cache),
                              prepared.preloaded)
         if plan is None:
             return False

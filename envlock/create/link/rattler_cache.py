@@ -19,25 +19,24 @@ def entry_of(pkgs_cache: Path, pkg: LockedPackage) -> Path:
     return pkgs_cache / f"{pkg.name}-{pkg.version}-{pkg.build}"
 
 
-def lock_file(entry: Path) -> Path:
+def entry_stamp_path(entry: Path) -> Path:
     """The entry's ``.lock``: rattler writes it when it extracts, with the archive's sha256."""
     return entry.with_name(entry.name + ".lock")
 
 
 def extracted_ns(entry: Path) -> int | None:
     try:
-        return lock_file(entry).stat().st_mtime_ns
+        return entry_stamp_path(entry).stat().st_mtime_ns
     except OSError:
         return None
 
 
-def lock_stamp(entry: Path) -> list[int] | None:
+def entry_stamp(entry: Path) -> list[int] | None:
     """Size and mtime of the entry's ``.lock``; None: not extracted.  A plan set keeps the stamp
     of each ``.lock`` whose content was read: while it matches, the ``.lock`` is only stat-ed.
-    Why: reading 150 of them from a cold disk held a warm create's linking back by ~25 ms; their
-    inodes sit side by side, their contents do not.  Not the inode: a restored cache has new ones."""
+    Why: their inodes sit side by side on disk, their contents do not.  Not the inode: a restored cache has new ones."""
     try:
-        st = lock_file(entry).stat()
+        st = entry_stamp_path(entry).stat()
     except OSError:
         return None
     return [st.st_size, st.st_mtime_ns]
@@ -105,7 +104,7 @@ def evict_packages(packages: Sequence[LockedPackage], pkgs_cache: Path) -> list[
             os.rename(entry, graveyard / f"{entry.name}-{os.getpid()}-{os.urandom(4).hex()}")
         except OSError:
             continue
-        lock_file(entry).unlink(missing_ok=True)
+        entry_stamp_path(entry).unlink(missing_ok=True)
         names.append(pkg.name)
     shutil.rmtree(graveyard, ignore_errors=True)
     return names
@@ -120,7 +119,7 @@ def rattler_has_package(pkg: LockedPackage, pkgs_cache: Path, *, check_info: boo
         return False
     stem = entry_of(pkgs_cache, pkg)
     try:
-        with open(lock_file(stem), "rb") as f:
+        with open(entry_stamp_path(stem), "rb") as f:
             head = f.read(40)
     except OSError:
         return False
