@@ -1,0 +1,93 @@
+"""``envlock scan``: which TensorFlow/Keras APIs in a code base break in a move between versions."""
+
+from __future__ import annotations
+
+import ast
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from envlock.upgrade.rules import SEVERITY_ORDER, Rule, Side, load_rules
+from envlock.upgrade.scan_files import Source, Unreadable, discover, sources
+from envlock.upgrade.scan_match import Finding, RuleIndex, Suppressed
+from envlock.upgrade.scan_names import collect
+
+# a file the scan could not check is a failed check: these ids sit beside the data's rules
+UNREADABLE_RULE = "SCAN-UNREADABLE"
+PARSE_RULE = "SCAN-SYNTAX"
+SCAN_RULES: dict[str, tuple[str, str]] = {
+    UNREADABLE_RULE: ("The file could not be read or split into notebook cells, so it was not checked.",
+                      "Make it readable (a valid nbformat-4 notebook), or leave it out of the paths scanned."),
+    PARSE_RULE: ("The code is not valid Python 3 for this interpreter, so it was not checked.",
+                 "Fix the syntax error (notebooks: IPython syntax other than %magics, !shell and ?help lines is not understood)."),
+}
+
+
+@dataclass
+class ScanReport:
+    old: Side
+    new: Side
+    files: int
+    rules: list[Rule]
+    findings: list[Finding] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not any(f.severity == "error" for f in self.findings)
+
+    def counts(self) -> dict[str, int]:
+        return {s: sum(f.severity == s for f in self.findings) for s in SEVERITY_ORDER}
+
+    def to_json(self) -> dict:
+        return {
+            "ok": self.ok, "from": self.old.to_json(), "to": self.new.to_json(),
+            "files_scanned": self.files, "rules": len(self.rules), "counts": self.counts(),
+            "findings": [f.to_json() for f in self.findings],
+        }
+
+
+def scan_paths(paths: list[Path], old: Side, new: Side) -> ScanReport:
+    """Check every .py/.ipynb under ``paths`` for the rules the move ``old`` -> ``new`` crosses."""
+    rules = load_rules().rules
+    index = RuleIndex(rules, old, new)
+    files = discover(paths)
+    report = ScanReport(old, new, len(files), rules)
+    suppressed: list[Suppressed] = []
+    for path in files:
+        for item in sources(path):
+            if isinstance(item, Unreadable):
+                report.findings.append(_scan_problem(UNREADABLE_RULE, item.file, 1, 1, item.reason, item.cell))
+                continue
+            found, kept = _check(item, index)
+            report.findings.extend(found)
+            suppressed.extend(kept)
+    if suppressed and index.route is not None:
+        report.findings.append(_route_finding(index.route, suppressed))
+    report.findings.sort(key=lambda f: (f.file, f.cell or 0, f.line, f.column, SEVERITY_ORDER[f.severity], f.rule_id))
+    return report
+
+
+def _check(source: Source, index: RuleIndex) -> tuple[list[Finding], list[Suppressed]]:
+    try:
+        with warnings.catch_warnings():  # invalid escape sequences etc. in the code scanned
+            warnings.simplefilter("ignore")
+            tree = ast.parse(source.text, filename=source.file)
+    except (SyntaxError, ValueError) as exc:
+        line = getattr(exc, "lineno", None) or 1
+        col = getattr(exc, "offset", None) or 1
+        detail = getattr(exc, "msg", None) or str(exc)
+        return [_scan_problem(PARSE_RULE, source.file, line, col, detail, source.cell)], []
+    return index.match(collect(tree, index.method_names), source.file, source.cell)
+
+
+def _scan_problem(rule_id: str, file: str, line: int, col: int, detail: str, cell: int | None) -> Finding:
+    message, fix = SCAN_RULES[rule_id]
+    return Finding(file, line, col, rule_id, "error", f"{message} ({detail})", fix, "", "", cell)
+
+
+def _route_finding(rule: Rule, suppressed: list[Suppressed]) -> Finding:
+    first = suppressed[0]
+    n = len(suppressed)
+    message = f"{rule.message} ({n} use{'s' if n != 1 else ''} of tf.keras APIs that Keras 3 changed, the first here.)"
+    return Finding(first.file, first.line, first.column, rule.id, rule.severity, message, rule.fix,
+                   first.symbol, rule.source, first.cell)
