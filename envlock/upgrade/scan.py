@@ -10,7 +10,7 @@ from pathlib import Path
 from envlock.upgrade.rules import SEVERITY_ORDER, Rule, Side, load_rules
 from envlock.upgrade.scan_files import Source, Unreadable, discover, sources
 from envlock.upgrade.scan_match import Finding, RuleIndex, Suppressed
-from envlock.upgrade.scan_names import collect
+from envlock.upgrade.scan_names import Scope, collect
 
 # a file the scan could not check is a failed check: these ids sit beside the data's rules
 UNREADABLE_RULE = "SCAN-UNREADABLE"
@@ -54,11 +54,12 @@ def scan_paths(paths: list[Path], old: Side, new: Side) -> ScanReport:
     report = ScanReport(old, new, len(files), rules)
     suppressed: list[Suppressed] = []
     for path in files:
+        scope = Scope()  # a notebook's cells share one namespace
         for item in sources(path):
             if isinstance(item, Unreadable):
                 report.findings.append(_scan_problem(UNREADABLE_RULE, item.file, 1, 1, item.reason, item.cell))
                 continue
-            found, kept = _check(item, index)
+            found, kept = _check(item, index, scope)
             report.findings.extend(found)
             suppressed.extend(kept)
     if suppressed and index.route is not None:
@@ -67,7 +68,7 @@ def scan_paths(paths: list[Path], old: Side, new: Side) -> ScanReport:
     return report
 
 
-def _check(source: Source, index: RuleIndex) -> tuple[list[Finding], list[Suppressed]]:
+def _check(source: Source, index: RuleIndex, scope: Scope) -> tuple[list[Finding], list[Suppressed]]:
     try:
         with warnings.catch_warnings():  # invalid escape sequences etc. in the code scanned
             warnings.simplefilter("ignore")
@@ -77,7 +78,7 @@ def _check(source: Source, index: RuleIndex) -> tuple[list[Finding], list[Suppre
         col = getattr(exc, "offset", None) or 1
         detail = getattr(exc, "msg", None) or str(exc)
         return [_scan_problem(PARSE_RULE, source.file, line, col, detail, source.cell)], []
-    return index.match(collect(tree, index.method_names), source.file, source.cell)
+    return index.match(collect(tree, index.method_names, scope), source.file, source.cell)
 
 
 def _scan_problem(rule_id: str, file: str, line: int, col: int, detail: str, cell: int | None) -> Finding:

@@ -61,6 +61,14 @@ class MethodUse:
 
 
 @dataclass
+class Scope:
+    """Names bound by imports so far: one per module, shared by a notebook's cells (one namespace)."""
+
+    aliases: dict[str, str] = field(default_factory=dict)
+    roots_imported: set[str] = field(default_factory=set)
+
+
+@dataclass
 class ModuleNames:
     """Everything the rules look at in one module."""
 
@@ -80,10 +88,12 @@ def _chain(node: ast.Attribute) -> tuple[ast.expr, list[str]]:
     return current, names
 
 
-def collect(tree: ast.AST, method_names: frozenset[str]) -> ModuleNames:
-    """Resolve ``tree``'s TF/Keras references; ``method_names`` are the methods rules care about."""
-    result = ModuleNames()
-    aliases: dict[str, str] = {}
+def collect(tree: ast.AST, method_names: frozenset[str], scope: Scope | None = None) -> ModuleNames:
+    """Resolve ``tree``'s TF/Keras references; ``method_names`` are the methods rules care about;
+    ``scope`` carries imports from earlier notebook cells (and receives this tree's)."""
+    scope = scope or Scope()
+    result = ModuleNames(roots_imported=scope.roots_imported)
+    aliases = scope.aliases
     imports: list[ast.Import | ast.ImportFrom] = []
     attributes: list[ast.Attribute] = []
     names: list[ast.Name] = []
@@ -99,7 +109,7 @@ def collect(tree: ast.AST, method_names: frozenset[str]) -> ModuleNames:
             calls.append(node)
         elif isinstance(node, (ast.Import, ast.ImportFrom)):
             imports.append(node)
-    if not imports:
+    if not imports and not aliases:
         return result
     for imp in imports:
         _bind(imp, aliases, result)
