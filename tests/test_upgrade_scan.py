@@ -228,3 +228,17 @@ def test_every_rule_fires_on_an_example(tmp_path: Path) -> None:
     _, doc = scan(str(tmp_path), "--tensorflow", "2.21")
     by_line = {f["line"]: f["rule_id"] for f in doc["findings"]}
     assert [by_line.get(i + 2) for i in range(len(rules))] == [r.id for r in rules]
+
+
+def test_parallel_scan_finds_what_the_sequential_one_does(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import envlock.upgrade.scan as scan_module
+
+    for n in range(12):
+        write(tmp_path / f"p{n % 3}" / f"m{n}.py", f"import tensorflow as tf\nx{n} = tf.Session()\n" + "y = 1\n" * n
+              + "model.fit_generator(g)\n")
+    _, sequential = scan(str(tmp_path), "--tensorflow", "2.21")
+    monkeypatch.setattr(scan_module, "PARALLEL_FROM", 1)
+    if scan_module._worker_count(12) < 2:
+        pytest.skip("one usable CPU (or not Linux): no process pool to compare")
+    _, parallel = scan(str(tmp_path), "--tensorflow", "2.21")
+    assert len(sequential["findings"]) == 24 and parallel == sequential

@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import ast
+import multiprocessing
+import os
+import sys
 import warnings
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -12,6 +16,7 @@ from envlock.upgrade.scan_files import Source, Unreadable, discover, sources
 from envlock.upgrade.scan_match import Finding, RuleIndex, Suppressed
 from envlock.upgrade.scan_names import Scope, collect
 
+PARALLEL_FROM = 400  # files; below this a process pool costs more than it saves
 # a file the scan could not check is a failed check: these ids sit beside the data's rules
 UNREADABLE_RULE = "SCAN-UNREADABLE"
 PARSE_RULE = "SCAN-SYNTAX"
@@ -49,23 +54,47 @@ class ScanReport:
 def scan_paths(paths: list[Path], old: Side, new: Side) -> ScanReport:
     """Check every .py/.ipynb under ``paths`` for the rules the move ``old`` -> ``new`` crosses."""
     rules = load_rules().rules
-    index = RuleIndex(rules, old, new)
     files = discover(paths)
     report = ScanReport(old, new, len(files), rules)
+    workers = _worker_count(len(files))
+    if workers > 1:
+        chunks = [files[i::workers * 4] for i in range(workers * 4)]
+        with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
+            parts = list(pool.map(_scan_files, chunks, [old] * len(chunks), [new] * len(chunks)))
+    else:
+        parts = [_scan_files(files, old, new)]
+    suppressed: list[Suppressed] = []
+    for found, kept in parts:
+        report.findings.extend(found)
+        suppressed.extend(kept)
+    route = next(r for r in rules if r.kind == "route")
+    if suppressed:
+        report.findings.append(_route_finding(route, suppressed))
+    report.findings.sort(key=lambda f: (f.file, f.cell or 0, f.line, f.column, SEVERITY_ORDER[f.severity], f.rule_id))
+    return report
+
+
+def _worker_count(files: int) -> int:
+    """Processes to parse with: one per usable CPU for large trees, where forking pays off (Linux)."""
+    if files < PARALLEL_FROM or sys.platform != "linux":
+        return 1
+    return min(len(os.sched_getaffinity(0)), 8)
+
+
+def _scan_files(files: list[Path], old: Side, new: Side) -> tuple[list[Finding], list[Suppressed]]:
+    index = RuleIndex(load_rules().rules, old, new)
+    findings: list[Finding] = []
     suppressed: list[Suppressed] = []
     for path in files:
         scope = Scope()  # a notebook's cells share one namespace
         for item in sources(path):
             if isinstance(item, Unreadable):
-                report.findings.append(_scan_problem(UNREADABLE_RULE, item.file, 1, 1, item.reason, item.cell))
+                findings.append(_scan_problem(UNREADABLE_RULE, item.file, 1, 1, item.reason, item.cell))
                 continue
             found, kept = _check(item, index, scope)
-            report.findings.extend(found)
+            findings.extend(found)
             suppressed.extend(kept)
-    if suppressed and index.route is not None:
-        report.findings.append(_route_finding(index.route, suppressed))
-    report.findings.sort(key=lambda f: (f.file, f.cell or 0, f.line, f.column, SEVERITY_ORDER[f.severity], f.rule_id))
-    return report
+    return findings, suppressed
 
 
 def _check(source: Source, index: RuleIndex, scope: Scope) -> tuple[list[Finding], list[Suppressed]]:
@@ -87,7 +116,7 @@ def _scan_problem(rule_id: str, file: str, line: int, col: int, detail: str, cel
 
 
 def _route_finding(rule: Rule, suppressed: list[Suppressed]) -> Finding:
-    first = suppressed[0]
+    first = min(suppressed, key=lambda s: (s.file, s.cell or 0, s.line, s.column))
     n = len(suppressed)
     message = f"{rule.message} ({n} use{'s' if n != 1 else ''} of tf.keras APIs that Keras 3 changed, the first here.)"
     return Finding(first.file, first.line, first.column, rule.id, rule.severity, message, rule.fix,

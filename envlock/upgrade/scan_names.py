@@ -88,6 +88,46 @@ def _chain(node: ast.Attribute) -> tuple[ast.expr, list[str]]:
     return current, names
 
 
+# child fields per node type, without `ctx` (a Load/Store node under every name)
+_CHILD_FIELDS: dict[type, tuple[str, ...]] = {}
+
+
+def _walk(tree: ast.AST, imports: list, attributes: list, names: list, calls: list, inner: set[int]) -> None:
+    """``ast.walk`` narrowed to what ``collect`` needs (about twice as fast on large trees)."""
+    node_type, attribute, name, call, constant = ast.AST, ast.Attribute, ast.Name, ast.Call, ast.Constant
+    import_types = (ast.Import, ast.ImportFrom)
+    stack: list[ast.AST] = [tree]
+    pop, push = stack.pop, stack.append
+    for_type = _CHILD_FIELDS
+    while stack:
+        node = pop()
+        kind = type(node)
+        if kind is name:
+            names.append(node)
+            continue
+        if kind is constant:
+            continue
+        if kind is attribute:
+            attributes.append(node)
+            inner.add(id(node.value))  # type: ignore[attr-defined]
+        elif kind is call:
+            calls.append(node)
+        elif kind in import_types:
+            imports.append(node)
+            continue
+        fields = for_type.get(kind)
+        if fields is None:
+            fields = for_type[kind] = tuple(f for f in kind._fields if f != "ctx")
+        for f in fields:
+            value = getattr(node, f, None)
+            if type(value) is list:
+                for item in value:
+                    if isinstance(item, node_type):
+                        push(item)
+            elif isinstance(value, node_type):
+                push(value)
+
+
 def collect(tree: ast.AST, method_names: frozenset[str], scope: Scope | None = None) -> ModuleNames:
     """Resolve ``tree``'s TF/Keras references; ``method_names`` are the methods rules care about;
     ``scope`` carries imports from earlier notebook cells (and receives this tree's)."""
@@ -99,16 +139,7 @@ def collect(tree: ast.AST, method_names: frozenset[str], scope: Scope | None = N
     names: list[ast.Name] = []
     calls: list[ast.Call] = []
     inner: set[int] = set()  # ids of nodes that are the `.value` of an Attribute
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Attribute):
-            attributes.append(node)
-            inner.add(id(node.value))
-        elif isinstance(node, ast.Name):
-            names.append(node)
-        elif isinstance(node, ast.Call):
-            calls.append(node)
-        elif isinstance(node, (ast.Import, ast.ImportFrom)):
-            imports.append(node)
+    _walk(tree, imports, attributes, names, calls, inner)
     if not imports and not aliases:
         return result
     for imp in imports:
