@@ -9,6 +9,7 @@ import textwrap
 from pathlib import Path
 
 import pytest
+import yaml
 from click.testing import CliRunner
 
 from envlock.cli import main
@@ -86,6 +87,8 @@ def test_unrelated_names_and_compat_v1_are_not_flagged(tmp_path: Path) -> None:
         # mentions tensorflow in a comment only
         from mylib import utils, Session
         s = Session(); utils.Sequence; image.save("out")
+        import tf_keras as keras  # Keras 2 by name: the Keras 3 rules never apply
+        keras.optimizers.legacy.Adam(); keras.layers.experimental.preprocessing.Rescaling
         """)
     code, doc = scan(str(tmp_path), "--tensorflow", "2.21")
     assert (code, doc["findings"], doc["files_scanned"]) == (0, [], 2)
@@ -242,3 +245,16 @@ def test_parallel_scan_finds_what_the_sequential_one_does(tmp_path: Path, monkey
         pytest.skip("one usable CPU (or not Linux): no process pool to compare")
     _, parallel = scan(str(tmp_path), "--tensorflow", "2.21")
     assert len(sequential["findings"]) == 24 and parallel == sequential
+
+
+def test_rule_data_is_validated(tmp_path: Path) -> None:
+    from envlock.upgrade.rules import RULES_FILE, RuleFile
+
+    data = yaml.safe_load(RULES_FILE.read_text())
+    assert len({r["id"] for r in data["rules"]}) == len(data["rules"]) >= 30
+    data["rules"].append(dict(data["rules"][0]))
+    with pytest.raises(ValueError, match="duplicate rule ids"):
+        RuleFile.model_validate(data)
+    data["rules"][-1] = {**data["rules"][0], "id": "X-BOTH", "keras3": True}
+    with pytest.raises(ValueError, match="exactly one of removed_in"):
+        RuleFile.model_validate(data)

@@ -5,11 +5,15 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from envlock.cli._common import handles_errors, json_option, out, print_json, project_option
 from envlock.errors import EXIT_CHECK_FAILED, EXIT_OK, InputError
+
+if TYPE_CHECKING:
+    from envlock.upgrade.scan import ScanReport
 
 _STYLE = {"error": "bold red", "warning": "yellow", "info": "cyan"}
 
@@ -48,7 +52,7 @@ def command(paths: tuple[Path, ...], to_profile: str | None, to_tf: str | None, 
 
 
 def _scan(paths: list[Path], project_dir: str | None, to_profile: str | None, to_tf: str | None,
-          from_profile: str | None, from_tf: str | None, sarif_file: Path | None):  # -> ScanReport
+          from_profile: str | None, from_tf: str | None, sarif_file: Path | None) -> ScanReport:
     from envlock.upgrade.scan import scan_paths
     from envlock.upgrade.scan_target import resolve_sides
 
@@ -64,7 +68,7 @@ def _scan(paths: list[Path], project_dir: str | None, to_profile: str | None, to
     return report
 
 
-def _render(report) -> None:  # report: ScanReport
+def _render(report: ScanReport) -> None:
     from rich.table import Table
     from rich.text import Text
 
