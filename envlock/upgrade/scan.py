@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import gc
 import multiprocessing
 import os
 import sys
@@ -85,15 +86,21 @@ def _scan_files(files: list[Path], old: Side, new: Side) -> tuple[list[Finding],
     index = RuleIndex(load_rules().rules, old, new)
     findings: list[Finding] = []
     suppressed: list[Suppressed] = []
-    for path in files:
-        scope = Scope()  # a notebook's cells share one namespace
-        for item in sources(path):
-            if isinstance(item, Unreadable):
-                findings.append(_scan_problem(UNREADABLE_RULE, item.file, 1, 1, item.reason, item.cell))
-                continue
-            found, kept = _check(item, index, scope)
-            findings.extend(found)
-            suppressed.extend(kept)
+    collecting = gc.isenabled()
+    gc.disable()  # syntax trees hold no cycles; collecting while building them costs ~20%
+    try:
+        for path in files:
+            scope = Scope()  # a notebook's cells share one namespace
+            for item in sources(path):
+                if isinstance(item, Unreadable):
+                    findings.append(_scan_problem(UNREADABLE_RULE, item.file, 1, 1, item.reason, item.cell))
+                    continue
+                found, kept = _check(item, index, scope)
+                findings.extend(found)
+                suppressed.extend(kept)
+    finally:
+        if collecting:
+            gc.enable()
     return findings, suppressed
 
 
