@@ -109,7 +109,7 @@ def fast_exit_requested() -> bool:
 
 def open_project(project_dir: str | None) -> Project:
     """``--project DIR`` as given; without it, the nearest directory upward holding the template."""
-    return Project.at(project_dir) if project_dir else Project.find()
+    return Project.open(project_dir)
 
 
 def print_json(data: Any) -> None:

@@ -29,6 +29,11 @@ class Project:
         return cls(path)
 
     @classmethod
+    def open(cls, project_dir: str | Path | None) -> Project:
+        """``--project DIR`` as given; without it, the nearest directory upward holding the template."""
+        return cls.at(project_dir) if project_dir else cls.find()
+
+    @classmethod
     def find(cls, start: str | Path | None = None) -> Project:
         """The nearest directory from ``start`` (default: the current one) upward that holds
         the template."""
