@@ -23,6 +23,7 @@ COMMANDS: dict[str, str] = {
     "verify": "verify_cmd",
     "audit": "audit_cmd",
     "diff": "diff_cmd",
+    "rehearse": "rehearse_cmd",
 }
 
 
