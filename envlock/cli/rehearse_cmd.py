@@ -8,7 +8,15 @@ from pathlib import Path
 
 import click
 
-from envlock.cli._common import err, handles_errors, json_option, open_project, out, print_json, project_option
+from envlock.cli._common import (
+    err,
+    handles_errors,
+    json_option,
+    open_project,
+    out,
+    print_json,
+    project_option,
+)
 from envlock.errors import EXIT_CHECK_FAILED, EXIT_OK, InputError
 
 

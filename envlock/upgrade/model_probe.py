@@ -269,14 +269,14 @@ def load_artifact(keras, tf, fmt, path, spec, cfg, custom):  # noqa: C901
 def compare(new, old, rtol, atol) -> dict:
     import numpy as np
 
-    if len(new) != len(old) or any(a.shape != b.shape for a, b in zip(new, old)):
+    if len(new) != len(old) or any(a.shape != b.shape for a, b in zip(new, old)):  # noqa: B905 - runs on Python < 3.10 too
         return {"shapes_match": False, "old_shapes": [list(o.shape) for o in old], "new_shapes": [list(n.shape) for n in new]}
-    diff = [np.abs(n.astype("float64") - o.astype("float64")) for n, o in zip(new, old)]
+    diff = [np.abs(n.astype("float64") - o.astype("float64")) for n, o in zip(new, old)]  # noqa: B905 - runs on Python < 3.10 too
     max_abs = max(float(d.max()) if d.size else 0.0 for d in diff)
-    rel = [d / np.maximum(np.abs(o.astype("float64")), 1e-12) for d, o in zip(diff, old)]
-    return {"shapes_match": True, "identical": all(np.array_equal(n, o) for n, o in zip(new, old)),
+    rel = [d / np.maximum(np.abs(o.astype("float64")), 1e-12) for d, o in zip(diff, old)]  # noqa: B905 - runs on Python < 3.10 too
+    return {"shapes_match": True, "identical": all(np.array_equal(n, o) for n, o in zip(new, old)),  # noqa: B905 - runs on Python < 3.10 too
             "max_abs": max_abs, "max_rel": max(float(r.max()) if r.size else 0.0 for r in rel),
-            "within": all(np.allclose(n, o, rtol=rtol, atol=atol) for n, o in zip(new, old))}
+            "within": all(np.allclose(n, o, rtol=rtol, atol=atol) for n, o in zip(new, old))}  # noqa: B905 - runs on Python < 3.10 too
 
 
 def new_artifact(keras, tf, spec, fmt, cfg, custom) -> dict:

@@ -83,7 +83,10 @@ def config_changes(old_arch: dict, new_arch: dict) -> list[ConfigChange]:
     """Layer by layer (by position), keys whose value changed, appeared or went away; a key
     that went away while another with the same value appeared is a rename."""
     changes: list[ConfigChange] = []
-    for i, (old, new) in enumerate(zip(old_arch.get("layers", []), new_arch.get("layers", []))):
+    old_n, new_n = len(old_arch.get("layers", [])), len(new_arch.get("layers", []))
+    if old_n != new_n:
+        changes.append(ConfigChange(layer=-1, layer_class="(model)", key="number of layers", kind="changed", old=old_n, new=new_n))
+    for i, (old, new) in enumerate(zip(old_arch.get("layers", []), new_arch.get("layers", []), strict=False)):
         a, b = _flatten(old.get("config", {})), _flatten(new.get("config", {}))
         cls = new.get("class", "?") if new.get("class") == old.get("class") else f"{old.get('class')} -> {new.get('class')}"
         added = {k: b[k] for k in b.keys() - a.keys()}
