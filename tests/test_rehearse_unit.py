@@ -115,3 +115,22 @@ def test_bad_input_exits_2_with_one_line(tmp_path: Path) -> None:
         "ok": False, "error": "--to-env 'NOEQUALS': expected KEY=VALUE (e.g. TF_USE_LEGACY_KERAS=1).", "error_kind": "usage", "exit_code": 2}
     code, text = _cli("--to-prefix", str(env))
     assert code == 2 and "--from: give a profile name or --from-prefix" in text
+
+
+def test_code_scan_without_the_scanner_fails_closed(tmp_path: Path) -> None:
+    import importlib.util
+
+    from envlock.upgrade.rehearse_extras import scan_code
+
+    assert scan_code([], None, None) is None
+    result = scan_code([str(tmp_path)], {"tensorflow": "2.15.1"}, {"tensorflow": "2.21.0"})
+    assert result is not None and (result["from"], result["to"]) == ("2.15", "2.21")
+    if importlib.util.find_spec("envlock.upgrade.scan") is None:  # until the scanner is merged
+        assert result["available"] is False and result["ok"] is False and "not scanned" in result["note"]
+
+
+def test_lock_diff_needs_two_profiles(tmp_path: Path) -> None:
+    from envlock.upgrade.rehearse_extras import lock_diff
+
+    side = Side(label="old", prefix=tmp_path)
+    assert lock_diff(None, side, side) == (None, "no lock diff: both sides must be profiles (--from/--to) with locks")

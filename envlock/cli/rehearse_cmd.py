@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
@@ -18,6 +19,9 @@ from envlock.cli._common import (
     project_option,
 )
 from envlock.errors import EXIT_CHECK_FAILED, EXIT_OK, InputError
+
+if TYPE_CHECKING:
+    from envlock.upgrade.rehearse import Rehearsal
 
 
 @click.command("rehearse")
@@ -61,8 +65,10 @@ def command(old_profile: str | None, new_profile: str | None, from_prefix: str |
     sys.exit(EXIT_OK if result.ok else EXIT_CHECK_FAILED)
 
 
-def _rehearse(old_profile, new_profile, from_prefix, to_prefix, from_env, to_env, models, builders, code,  # noqa: ANN001
-              rtol, atol, timeout_s, report_file, project_dir, as_json):  # noqa: ANN202
+def _rehearse(old_profile: str | None, new_profile: str | None, from_prefix: str | None, to_prefix: str | None,
+              from_env: list[str], to_env: list[str], models: list[str], builders: list[str], code: list[str],
+              rtol: float, atol: float, timeout_s: float, report_file: str | None, project_dir: str | None,
+              as_json: bool) -> Rehearsal:
     from envlock.upgrade.rehearse import model_specs, rehearse
     from envlock.upgrade.rehearse_extras import lock_diff, resolve_side, scan_code
 
