@@ -126,11 +126,15 @@ def test_model_saved_in_old_to_keras3_and_legacy(tf215_venv: Path, tf_venv: Path
     t = _table(doc)
     assert code == 1
     assert (t["user.h5", "original"]["verdict"], t["user.h5", "original"]["fix_id"]) == ("does not load", "keras3-h5-compile-config")
-    assert t["user.h5", "original"]["with_fix"] == "load_model(path, compile=False): identical"
+    # tanh differs in the last bits between the two TensorFlows
+    assert t["user.h5", "original"]["with_fix"] == "load_model(path, compile=False): equal within tolerance"
     sm = t["user_savedmodel", "original"]
     assert (sm["verdict"], sm["fix_id"]) == ("does not load", "keras3-legacy-savedmodel")
-    assert sm["with_fix"] == "keras.layers.TFSMLayer(path, call_endpoint='serving_default'): identical"
+    assert sm["with_fix"] == "keras.layers.TFSMLayer(path, call_endpoint='serving_default'): equal within tolerance"
     assert {f for (m, f) in t if m == "user.h5"} == {"original", "keras", "h5", "savedmodel"}
+    # re-saved by 2.15 as .keras: the Keras 2 adam config is what Keras 3 refuses; compile=False loads it
+    assert (t["user.h5", "keras"]["fix_id"], t["user.h5", "keras"]["with_fix"]) == (
+        "keras3-keras2-optimizer-config", "load_model(path, compile=False): equal within tolerance")
     code, doc = _rehearse("--from-prefix", str(tf215_venv), "--to-prefix", str(legacy_view), *models)
     assert {(k, v["verdict"]) for k, v in _table(doc).items() if v["verdict"] not in ("identical", "equal within tolerance")} == set()
     assert code == 0 and doc["ok"] is True

@@ -260,7 +260,7 @@ def load_artifact(keras, tf, fmt, path, spec, cfg, custom):  # noqa: C901
         return keras.models.load_model(path, custom_objects=custom), "load_model", None
     except Exception as exc:
         problem = _err(exc)
-    if fmt == "savedmodel" and hasattr(keras.layers, "TFSMLayer"):
+    if os.path.isdir(path) and hasattr(keras.layers, "TFSMLayer"):  # a SavedModel directory
         layer = keras.layers.TFSMLayer(path, call_endpoint="serving_default")
         return layer, "keras.layers.TFSMLayer(path, call_endpoint='serving_default')", problem
     return keras.models.load_model(path, custom_objects=custom, compile=False), "load_model(path, compile=False)", problem
