@@ -24,7 +24,7 @@ from pathlib import Path
 
 import pytest
 
-from envlock import compat
+from envlock.compat import table as compat
 from envlock.upgrade.rules import Rule, load_rules
 from tests.verify_support import cache_dir, cached_venv
 

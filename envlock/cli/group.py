@@ -24,6 +24,7 @@ COMMANDS: dict[str, str] = {
     "audit": "audit_cmd",
     "diff": "diff_cmd",
     "scan": "scan_cmd",
+    "rehearse": "rehearse_cmd",
 }
 
 

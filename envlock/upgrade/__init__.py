@@ -1,1 +1,1 @@
-"""Upgrade rehearsal: what breaks when a project moves from one TensorFlow/Keras to another."""
+"""Will my code and models survive a TensorFlow/Keras switch: scan (static) and rehearse (run)."""

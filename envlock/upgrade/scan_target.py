@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from envlock import compat
+from envlock.compat import table as compat
 from envlock.core.errors import InputError
 from envlock.upgrade.rules import Side
 
