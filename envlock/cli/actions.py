@@ -16,7 +16,7 @@ from envlock.errors import InputError
 @handles_errors
 def create(name: str, prefix: Path | None, platform: str | None, lock_file: Path | None, frozen: bool, force: bool,
            no_verify: bool, jobs: int, project_dir: str, as_json: bool, reinstall: bool = False,
-           full: bool = False) -> None:
+           full: bool = False, mirror: str | None = None) -> None:
     """Create (or update) the profile's environment from its lock; one line of summary, or
     (``as_json``) the summary object — also when it fails (``ok`` false, the error)."""
     from envlock.create.core import create_environment
@@ -27,6 +27,8 @@ def create(name: str, prefix: Path | None, platform: str | None, lock_file: Path
                          "package caches is hashed before a rebuild); add --reinstall or drop --full.")
     from envlock.create.core import VerificationFailed
 
+    if mirror:  # the download layer reads it (envlock.fleet.mirror_urls), as it reads ENVLOCK_MIRROR from CI
+        os.environ["ENVLOCK_MIRROR"] = mirror
     try:
         project = open_project(project_dir)
         progress = make_progress(quiet=as_json)

@@ -25,10 +25,14 @@ from envlock.cli._common import json_option, prefix_option, profile_option, proj
               help="With --reinstall: hash every file of the environment and of the cached packages first "
                    "(catches an edit that kept its size and mtime).")
 @click.option("--jobs", type=click.IntRange(1, 64), default=8, show_default=True, help="Parallel downloads.")
+@click.option("--mirror", default=None, metavar="URL",
+              help="Fetch packages from this envlock mirror (file://, s3://, http(s)://) instead of the lock's URLs; "
+                   "hashes still checked, a missing package is an error [default: $ENVLOCK_MIRROR].")
 @project_option
 @json_option
 def command(name: str, prefix: Path | None, platform: str | None, lock_file: Path | None, frozen: bool, force: bool,
-            no_verify: bool, reinstall: bool, full: bool, jobs: int, project_dir: str, as_json: bool) -> None:
+            no_verify: bool, reinstall: bool, full: bool, jobs: int, mirror: str | None, project_dir: str,
+            as_json: bool) -> None:
     """Create (or update) the environment of a profile from its lock: packages come from the
     shared cache (each checked against the lock's sha256), are hard-linked into a staging
     directory and swapped into place; pip wheels are installed by uv with --no-deps and hashes.
@@ -36,4 +40,4 @@ def command(name: str, prefix: Path | None, platform: str | None, lock_file: Pat
     from envlock.cli.actions import create
 
     create(name, prefix, platform, lock_file, frozen, force, no_verify, jobs, project_dir, as_json, reinstall=reinstall,
-           full=full)
+           full=full, mirror=mirror)

@@ -32,9 +32,11 @@ COMMANDS: dict[str, FastCommand] = {
     "create": FastCommand(
         options={**PROJECT, "--platform": ("platform", "text"), "--lock": ("lock_file", "file"),
                  "--frozen": ("frozen", "flag"), "--force": ("force", "flag"), "--no-verify": ("no_verify", "flag"),
-                 "--reinstall": ("reinstall", "flag"), "--full": ("full", "flag"), "--jobs": ("jobs", "int"), "--json": ("as_json", "flag")},
+                 "--reinstall": ("reinstall", "flag"), "--full": ("full", "flag"), "--jobs": ("jobs", "int"), "--json": ("as_json", "flag"),
+                 "--mirror": ("mirror", "text")},
         defaults={"prefix": None, "platform": None, "lock_file": None, "frozen": False, "force": False,
-                  "no_verify": False, "reinstall": False, "full": False, "jobs": 8, "project_dir": None, "as_json": False},
+                  "no_verify": False, "reinstall": False, "full": False, "jobs": 8, "project_dir": None, "as_json": False,
+                  "mirror": None},
         required=("name",)),
     "run": FastCommand(options=PROJECT, defaults={"prefix": None, "project_dir": None}, required=("name",), rest="cmd"),
 }

@@ -23,6 +23,10 @@ COMMANDS: dict[str, str] = {
     "verify": "verify_cmd",
     "audit": "audit_cmd",
     "diff": "diff_cmd",
+    "mirror": "mirror_cmd",
+    "pack": "pack_cmd",
+    "unpack": "unpack_cmd",
+    "sbom": "sbom_cmd",
 }
 
 

@@ -12,6 +12,7 @@ from pathlib import Path
 from envlock.child import die_with_parent
 from envlock.digests import sha256
 from envlock.errors import EnvlockError, InputError
+from envlock.fleet.mirror_urls import localize_wheels
 from envlock.lockfile import LockedPackage
 
 
@@ -50,6 +51,7 @@ def install_wheels(packages: Sequence[LockedPackage], python: Path, staging: Pat
     ``staging`` (their cached copy was edited through a hard link)."""
     if not packages:
         return
+    packages = localize_wheels(packages)  # with a mirror: its wheels, hash-checked into the package cache
     if not python.exists():
         raise InputError(f"{python}: the lock has pip packages but its conda part installs no python here; "
                          "add python to the profile.")
