@@ -112,3 +112,12 @@ def test_s3_mirror_missing_object_names_package(fleet_project: Path, tmp_path: P
                 "--mirror", "s3://empty/none", cache=tmp_path / "c", extra_env=env)
     assert r.returncode == 1 and "not in the mirror" in r.stderr and "Traceback" not in r.stderr, r.stderr
     assert not os.path.exists(tmp_path / "env")
+
+
+def test_create_download_layer_does_not_import_boto3() -> None:
+    import subprocess
+    import sys
+
+    code = ("import sys, envlock.create.cache, envlock.create.pip_install; "
+            "sys.exit(1 if any(m.split('.')[0] in ('boto3', 'botocore') for m in sys.modules) else 0)")
+    assert subprocess.run([sys.executable, "-c", code]).returncode == 0
