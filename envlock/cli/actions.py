@@ -25,6 +25,9 @@ def create(opts: CreateOptions) -> None:
                          "package caches is hashed before a rebuild); add --reinstall or drop --full.")
     from envlock.create.pipeline import VerificationFailed
 
+    if opts.mirror:  # the download layer reads it (create.mirror_source), as it reads ENVLOCK_MIRROR from CI
+        os.environ["ENVLOCK_MIRROR"] = opts.mirror
+
     try:
         project = open_project(opts.project_dir)
         progress = make_progress(lambda: err.console, quiet=opts.as_json)

@@ -25,6 +25,10 @@ COMMANDS: dict[str, str] = {
     "diff": "diff_cmd",
     "scan": "scan_cmd",
     "rehearse": "rehearse_cmd",
+    "mirror": "mirror_cmd",
+    "pack": "pack_cmd",
+    "unpack": "unpack_cmd",
+    "sbom": "sbom_cmd",
 }
 
 

@@ -45,6 +45,9 @@ CREATE: tuple[OptionSpec, ...] = (
                "With --reinstall: hash every file of the environment and of the cached packages first "
                "(catches an edit that kept its size and mtime).", default=False),
     OptionSpec("--jobs", "jobs", "int", "Parallel downloads.", default=8),
+    OptionSpec("--mirror", "mirror", "text",
+               "Fetch packages from this envlock mirror (file://, s3://, http(s)://) instead of the lock's URLs; "
+               "hashes still checked, a missing package is an error [default: $ENVLOCK_MIRROR].", metavar="URL"),
     PROJECT, JSON,
 )
 RUN: tuple[OptionSpec, ...] = (PROFILE, PREFIX, PROJECT)
@@ -62,6 +65,7 @@ class CreateOptions:
     reinstall: bool = False
     full: bool = False
     jobs: int = 8
+    mirror: str | None = None
     project_dir: str | None = None
     as_json: bool = False
 

@@ -30,6 +30,7 @@ from pathlib import Path
 from envlock.core import records
 from envlock.core.errors import CheckFailed, EnvlockError, InputError
 from envlock.core.files import write_atomic
+from envlock.create.mirror_source import source_url
 from envlock.lockfile import LockedPackage
 
 CACHE_ENV = "ENVLOCK_CACHE_DIR"
@@ -186,10 +187,14 @@ def _quarantine(root: Path, archive: Path) -> Path:
     return dest
 
 
-def open_url(url: str, timeout: float = 60.0):  # noqa: ANN201 - a binary file-like object
+def open_url(url: str, timeout: float = 60.0, pkg: LockedPackage | None = None):  # noqa: ANN201 - a binary file-like object
     """The download layer for remote archives (local ones are read in place: ``_ensure_local``);
-    S3/OCI mirrors are for a later issue."""
+    ``s3://`` (a mirror) through boto3, imported only then."""
     parsed = urllib.parse.urlparse(url)
+    if parsed.scheme == "s3":
+        from envlock.create.mirror_source import open_s3
+
+        return open_s3(url, pkg)
     if parsed.scheme in ("http", "https"):
         from urllib.request import Request, urlopen  # ssl, http.client: only when downloading
 
@@ -202,7 +207,7 @@ def open_url(url: str, timeout: float = 60.0):  # noqa: ANN201 - a binary file-l
     raise InputError(f"{url}: unsupported URL scheme '{parsed.scheme}' (envlock fetches file://, http:// and https://).")
 
 
-def _download(root: Path, pkg: LockedPackage, archive: Path, algorithm: str, digest: str) -> int:
+def _download(root: Path, pkg: LockedPackage, archive: Path, algorithm: str, digest: str, url: str) -> int:
     archive.parent.mkdir(parents=True, exist_ok=True)
     # one directory for every partial download: pruning them lists it, not one directory per archive
     part = _partial_dir(root) / f"{archive.parent.name}-{archive.name}.part-{os.getpid()}-{id(pkg)}"
@@ -211,19 +216,19 @@ def _download(root: Path, pkg: LockedPackage, archive: Path, algorithm: str, dig
     size = 0
     try:
         try:
-            with open_url(pkg.url) as src, open(part, "wb") as dst:
+            with open_url(url, pkg=pkg) as src, open(part, "wb") as dst:
                 while chunk := src.read(CHUNK):
                     h.update(chunk)
                     dst.write(chunk)
                     size += len(chunk)
         except OSError as exc:  # urllib.error.URLError is an OSError
             reason = getattr(exc, "reason", None) or getattr(exc, "strerror", None) or exc
-            raise EnvlockError(f"{pkg.url}: download of {pkg.name} {pkg.version} failed ({reason}). "
+            raise EnvlockError(f"{url}: download of {pkg.name} {pkg.version} failed ({reason}). "
                                "Check that the channel is reachable and run create again.", exit_code=1) from None
         got = h.hexdigest()
         if got != digest:
             raise CheckFailed(
-                f"{pkg.url}: {algorithm} mismatch for {pkg.name} {pkg.version}-{pkg.build}: the lock pins "
+                f"{url}: {algorithm} mismatch for {pkg.name} {pkg.version}-{pkg.build}: the lock pins "
                 f"{digest}, the channel served {got} ({size} bytes). The package was changed or truncated "
                 "after the lock was made; nothing was installed. Re-lock (`envlock lock`) only if you trust the new archive.")
         os.replace(part, archive)
@@ -236,7 +241,8 @@ def _download(root: Path, pkg: LockedPackage, archive: Path, algorithm: str, dig
 def ensure_archive(root: Path, pkg: LockedPackage) -> tuple[Path, bool]:
     """The verified archive for ``pkg`` (downloaded into the cache if absent; a local channel's
     own file) and whether it was fetched (downloaded, or checked for the first time) now."""
-    local = local_archive(pkg.url)
+    url = source_url(pkg)  # the mirror's copy with ENVLOCK_MIRROR (create --mirror), else the locked URL
+    local = local_archive(url)
     if local is not None:
         return _ensure_local(root, pkg, local)
     algorithm, digest = expected_hash(pkg)
@@ -253,7 +259,7 @@ def ensure_archive(root: Path, pkg: LockedPackage) -> tuple[Path, bool]:
                 "run create again to download a fresh copy.")
         _write_stamp(archive, pkg, algorithm, digest)
         return archive, False
-    _download(root, pkg, archive, algorithm, digest)
+    _download(root, pkg, archive, algorithm, digest, url)
     return archive, True
 
 

@@ -13,6 +13,7 @@ from envlock.core.digests import sha256
 from envlock.core.errors import EnvlockError, InputError
 from envlock.core.files import write_atomic
 from envlock.core.uv import uv_executable
+from envlock.create.mirror_source import MIRROR_ENV
 from envlock.lockfile import LockedPackage
 
 
@@ -39,6 +40,7 @@ def install_wheels(packages: Sequence[LockedPackage], python: Path, staging: Pat
     ``staging`` (their cached copy was edited through a hard link)."""
     if not packages:
         return
+    packages = localize_wheels(packages)  # with a mirror: its wheels, hash-checked into the package cache
     if not python.exists():
         raise InputError(f"{python}: the lock has pip packages but its conda part installs no python here; "
                          "add python to the profile.")
@@ -110,3 +112,16 @@ def _fix_records(prefix: Path, rewritten: dict[str, tuple[str, int]]) -> None:
                     changed = True
             if changed:
                 record.write_text("".join(lines), encoding="utf-8")
+
+
+def localize_wheels(packages: Sequence[LockedPackage]) -> list[LockedPackage]:
+    """With a mirror: each wheel fetched from it into the package cache (hash-checked), and the
+    packages pointing at those files, for uv; without one: ``packages`` as they are."""
+    if not os.environ.get(MIRROR_ENV) or not packages:
+        return list(packages)
+    from dataclasses import replace
+
+    from envlock.create import cache
+
+    fetched = cache.fetch_all(cache.cache_root(), packages)
+    return [replace(a.package, url=a.path.as_uri()) for a in fetched]
