@@ -5,7 +5,7 @@ wall time, the time of each side, and the verdict counts.
     python benchmarks/bench_rehearse.py --from-prefix OLD_VENV --to-prefix NEW_VENV [--to-env K=V] [--repeat 1]
 
 Environments: e.g. the test caches ~/.cache/envlock-tests/tf-2.15.1-cpu and tf-2.21.0-cpu
-(built by tests/test_rehearse_e2e.py).
+(built by tests/upgrade/test_rehearse_e2e.py).
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Run inside a TensorFlow venv by tests/test_upgrade_rules_truth.py (never imported by pytest).
+"""Run inside a TensorFlow venv by tests/upgrade/test_upgrade_rules_truth.py (never imported by pytest).
 
 stdin: {"names": [dotted names], "probes": [probe names]}.  stdout: one JSON object with, for
 each name, whether it resolves under each root (``tf.`` names from tensorflow; ``keras.`` names

@@ -1,4 +1,4 @@
-"""Fixtures for the verifier's tests (imported by tests/test_verify*.py).
+"""Fixtures for the verifier's tests (imported by tests/verify/test_*.py).
 
 End-to-end environments are real venvs with tensorflow-cpu from PyPI, built once and cached
 under ``${ENVLOCK_TEST_CACHE:-~/.cache/envlock-tests}`` (uv's own cache makes rebuilds fast).

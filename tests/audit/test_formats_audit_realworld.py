@@ -15,7 +15,7 @@ import pytest
 
 from envlock.audit import audit_path
 
-PIXI = Path(__file__).parent / "realworld" / "pixi"
+PIXI = Path(__file__).parents[1] / "realworld" / "pixi"
 GYM = PIXI / "Doodleverse__segmentation_gym__pixi.lock"
 COASTSEG = PIXI / "2320sharon__CoastSeg__pixi.lock"
 
@@ -95,7 +95,7 @@ def test_diff_two_pixi_locks_per_environment() -> None:
 
 
 def test_diff_pixi_lock_against_a_conda_lock_file(tmp_path: Path) -> None:
-    from tests.test_lockfile_factory import tf214_cuda118, write_unified
+    from tests.lockfile.test_lockfile_factory import tf214_cuda118, write_unified
 
     other = write_unified(tmp_path / "conda-lock.yml", tf214_cuda118())
     done = envlock("diff", str(other), str(GYM), "--json", cwd=tmp_path)

@@ -30,7 +30,7 @@ from tests.verify_support import cache_dir, cached_venv
 
 pytestmark = [pytest.mark.e2e, pytest.mark.network]
 
-PROBE = Path(__file__).parent / "upgrade_truth_probe.py"
+PROBE = Path(__file__).parents[1] / "upgrade_truth_probe.py"
 RULES = load_rules().rules
 ENVS = {
     "2.15": ("tf-2.15.1-cpu", ["tensorflow-cpu==2.15.1"], {}),

@@ -19,7 +19,7 @@ import yaml
 from fuzz_support import SECRET, copy_project, invoke, lock_project, replace_lock, tree
 
 SEED = 20261129
-REALWORLD = Path(__file__).resolve().parents[2] / "shared" / "realworld"
+REALWORLD = Path(__file__).resolve().parents[3] / "shared" / "realworld"
 
 # Raw snippets that broke a reader once: aliases, nesting, control characters, huge values.
 SNIPPETS = [

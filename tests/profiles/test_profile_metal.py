@@ -14,9 +14,9 @@ from envlock.compat import table as compat
 from envlock.core.errors import InputError
 from envlock.core.project import Project
 from envlock.profiles.load import load_profile, load_profile_file
-from tests.test_lockfile_factory import conda, pip, unified
+from tests.lockfile.test_lockfile_factory import conda, pip, unified
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 
 
 def metal_profile(tmp_path: Path, version: str, python: str = "3.11.*") -> Path:

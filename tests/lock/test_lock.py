@@ -341,7 +341,7 @@ def test_conda_option_uses_given_executable(make_project, tmp_path: Path) -> Non
 def test_shipped_pip_profiles_lock_against_a_mirror(name: str, tf_channel: Path, tmp_path: Path) -> None:
     """The shipped pip-route profiles, unchanged but for their channel (a local mirror stands
     in for conda-forge, which is unreachable here), lock end to end."""
-    repo = Path(__file__).resolve().parents[1]
+    repo = Path(__file__).resolve().parents[2]
     doc = yaml.safe_load((repo / "profiles" / f"{name}.yml").read_text())
     doc["channels"] = [tf_channel.as_uri()]
     project = write_project(tmp_path / "p", {name: doc})

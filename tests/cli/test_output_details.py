@@ -12,12 +12,12 @@ from pathlib import Path
 
 from conftest import ENVLOCK
 from fuzz_support import invoke, lock_project
-from test_lockfile_factory import conda, pip, tf214_cuda118, write_unified
 
 from envlock.lockfile import read_lockfile
 from envlock.lockfile.explicit import explicit_text
+from tests.lockfile.test_lockfile_factory import conda, pip, tf214_cuda118, write_unified
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def _lock(entries: list[dict]) -> dict:
@@ -90,6 +90,6 @@ def test_diff_accepts_project_like_every_command(tmp_path: Path) -> None:
 def test_no_test_refers_to_a_machine_path() -> None:
     """Tests find shared material relative to the checkout (../shared), never at an absolute path."""
     absolute = re.compile(r"""["'](/work|/home|/root|/Users|/mnt|/data)/""")
-    offenders = [f"{p.name}:{n}" for p in sorted((ROOT / "tests").glob("*.py"))
+    offenders = [f"{p.name}:{n}" for p in sorted((ROOT / "tests").rglob("*.py"))
                  for n, line in enumerate(p.read_text().splitlines(), 1) if absolute.search(line)]
     assert offenders == []

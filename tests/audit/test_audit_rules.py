@@ -10,7 +10,14 @@ import pytest
 from envlock.audit import audit_lockfile
 from envlock.audit.findings import Finding
 from envlock.profiles.model import Profile
-from tests.test_lockfile_factory import conda, pip, replace, tf214_cuda118, unified, without
+from tests.lockfile.test_lockfile_factory import (
+    conda,
+    pip,
+    replace,
+    tf214_cuda118,
+    unified,
+    without,
+)
 
 
 def audit(tmp_path: Path, entries: list[dict[str, Any]], platforms: list[str] | None = None,

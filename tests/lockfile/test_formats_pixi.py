@@ -13,7 +13,7 @@ from envlock.lockfile.pixi import parse_pixi
 from envlock.lockfile.pixi_rattler import read_with_rattler
 from envlock.lockfile.text import read_text
 
-PIXI = Path(__file__).parent / "realworld" / "pixi"
+PIXI = Path(__file__).parents[1] / "realworld" / "pixi"
 ALL = sorted(PIXI.glob("*.lock"))
 
 # file -> (format, {environment: platforms}, package references over all environments)

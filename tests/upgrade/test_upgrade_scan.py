@@ -16,7 +16,7 @@ from envlock.cli import main
 from envlock.upgrade.rules import load_rules
 from tests.verify_support import write_profile
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 
 
 def scan(*args: str) -> tuple[int, dict]:

@@ -202,7 +202,7 @@ def test_segfaulting_interpreter_is_a_failed_check(project, tmp_path):
 
 
 def test_crash_at_exit_after_reporting_keeps_the_measurements(project, tmp_path):
-    recorded = Path(__file__).parent / "verify_fixtures" / "cpu-linux-x86_64.json"
+    recorded = Path(__file__).parents[1] / "verify_fixtures" / "cpu-linux-x86_64.json"
     prefix = fake_prefix(tmp_path / "exitcrash", f'tr -d "\\n" < "{recorded}"; echo; kill -SEGV $$')
     write_profile(project.root, "cpu")
     r = envlock(project.root, "--profile", "cpu", "--prefix", str(prefix), "--json")
@@ -257,7 +257,7 @@ def test_json_answers_bad_input_with_one_object(project, tmp_path):
 
 
 def test_save_probe_writes_the_raw_document(project, tmp_path):
-    recorded = Path(__file__).parent / "verify_fixtures" / "cpu-linux-x86_64.json"
+    recorded = Path(__file__).parents[1] / "verify_fixtures" / "cpu-linux-x86_64.json"
     raw = json.loads(recorded.read_text().replace("{prefix}", str(tmp_path / "env")))
     del raw["_recorded"]  # as the probe prints it
     raw["probe_extra"] = {"kept": True}  # a field this envlock does not know survives the recording

@@ -10,9 +10,9 @@ import pytest
 
 from envlock.core.errors import InputError
 from envlock.lockfile import LockedPackage, Lockfile, read_lockfile
-from tests.test_lockfile_factory import conda, pip, write_explicit, write_unified
+from tests.lockfile.test_lockfile_factory import conda, pip, write_explicit, write_unified
 
-REALWORLD = Path(__file__).resolve().parents[2] / "shared" / "realworld"  # ../shared beside the checkout
+REALWORLD = Path(__file__).resolve().parents[3] / "shared" / "realworld"  # ../shared beside the checkout
 needs_realworld = pytest.mark.skipif(not REALWORLD.is_dir(), reason=f"real-world lockfiles not present at {REALWORLD}")
 
 
@@ -253,7 +253,7 @@ def test_reading_well_formed_locks_does_not_import_pydantic(tmp_path: Path) -> N
         "print(sorted(m for m in sys.modules if m.split('.')[0] == 'pydantic'))\n"
     )
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
-                          cwd=Path(__file__).resolve().parents[1], check=False)
+                          cwd=Path(__file__).resolve().parents[2], check=False)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "[]"
 

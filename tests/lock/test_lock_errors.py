@@ -11,7 +11,8 @@ import pytest
 import yaml
 from channel_factory import PackageSpec, build_channel
 from conftest import profile_doc, tf_channel_specs, write_project
-from test_lock import envlock
+
+from tests.lock.test_lock import envlock
 
 
 @pytest.fixture(scope="module")

@@ -14,7 +14,7 @@ from envlock.core.project import Project
 from envlock.profiles.load import load_profile, load_profile_file
 from envlock.profiles.render import render, tensorflow_specs
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 
 
 def write(tmp_path: Path, doc: dict | str, name: str = "p") -> Path:

@@ -11,7 +11,8 @@ from pathlib import Path
 import yaml
 from channel_factory import PackageSpec, index_channel, write_package
 from conftest import profile_doc, write_project
-from test_lock import envlock, lock_of, pkg
+
+from tests.lock.test_lock import envlock, lock_of, pkg
 
 
 def _snapshot(project: Path) -> dict[Path, tuple[bytes, int]]:

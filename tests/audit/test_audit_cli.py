@@ -9,7 +9,7 @@ import yaml
 from click.testing import CliRunner
 
 from envlock.cli import main
-from tests.test_lockfile_factory import conda, tf214_cuda118, write_unified
+from tests.lockfile.test_lockfile_factory import conda, tf214_cuda118, write_unified
 
 PROFILE = {
     "name": "gpu", "platforms": ["linux-64"], "python": "3.11.*", "keras": "2.*",

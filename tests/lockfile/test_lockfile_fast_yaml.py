@@ -9,7 +9,7 @@ import yaml
 
 from envlock.lockfile import read_lockfile
 from envlock.lockfile.fast_yaml import Unsupported, parse_package_list, split_top_level
-from tests.test_lockfile_formats import REALWORLD, needs_realworld
+from tests.lockfile.test_lockfile_formats import REALWORLD, needs_realworld
 
 UNIFIED = sorted(p for d in ("lockfiles", "format") for p in (REALWORLD / d).glob("*.y*ml"))
 

@@ -15,7 +15,7 @@ from envlock.audit.stack import stacks_of
 from envlock.core.errors import InputError
 from envlock.lockfile import Lockfile, read_lockfile
 from envlock.lockfile.urls import split_conda_filename
-from tests.test_lockfile_formats import needs_realworld, rw
+from tests.lockfile.test_lockfile_formats import needs_realworld, rw
 
 REAL = "pangeo-data__pangeo-docker-images__2020-03-29"
 

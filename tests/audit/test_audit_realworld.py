@@ -14,7 +14,7 @@ from __future__ import annotations
 import pytest
 
 from envlock.audit import UNREADABLE, audit_path
-from tests.test_lockfile_formats import LOADS, REJECTS, needs_realworld, rw
+from tests.lockfile.test_lockfile_formats import LOADS, REJECTS, needs_realworld, rw
 
 EXPECTED: dict[str, set[tuple[str, str, str | None]]] = {
     "pangeo-data__pangeo-docker-images__2020-03-29": {("mixed-channels", "warning", "linux-64")},

@@ -11,7 +11,7 @@ from click.testing import CliRunner
 from envlock.audit.diff import diff_lockfiles
 from envlock.cli import main
 from envlock.lockfile import read_lockfile
-from tests.test_lockfile_factory import (
+from tests.lockfile.test_lockfile_factory import (
     conda,
     pip,
     replace,
@@ -19,7 +19,7 @@ from tests.test_lockfile_factory import (
     write_explicit,
     write_unified,
 )
-from tests.test_lockfile_formats import needs_realworld, rw
+from tests.lockfile.test_lockfile_formats import needs_realworld, rw
 
 
 def by_kind(diff, platform: str = "linux-64") -> dict[str, set[str]]:  # type: ignore[no-untyped-def]

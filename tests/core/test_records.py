@@ -58,7 +58,7 @@ def test_fast_path_modules_do_not_import_heavy_modules() -> None:
     code = ("import sys; import envlock.create.pipeline, envlock.prefix.stamp, envlock.create.cache, envlock.lock.state, "
             "envlock.cli, envlock.cli.fastpath, envlock.cli.actions, envlock.create.link.rattler, envlock.create.link.fast, envlock.prefix.atomic, envlock.lockfile, "
             f"envlock.lock.state, envlock.prefix.activation; print(sorted(m for m in {heavy!r} if m in sys.modules))")
-    path = os.pathsep.join([str(Path(__file__).resolve().parents[1]), *site.getsitepackages()])
+    path = os.pathsep.join([str(Path(__file__).resolve().parents[2]), *site.getsitepackages()])
     r = subprocess.run([sys.executable, "-S", "-c", code], capture_output=True, text=True, check=True,
                        env={**os.environ, "PYTHONPATH": path})
     assert r.stdout.strip() == "[]", r.stdout

@@ -14,7 +14,7 @@ from envlock.audit.findings import Finding
 from envlock.audit.stack import stacks_of
 from envlock.compat import history
 from envlock.compat.defaults_channel import facts as defaults_facts
-from tests.test_lockfile_factory import conda, pip, unified
+from tests.lockfile.test_lockfile_factory import conda, pip, unified
 
 
 def audit(tmp_path: Path, entries: list[dict[str, Any]]) -> list[Finding]:
@@ -162,7 +162,7 @@ def test_defaults_gpu_build_with_other_toolkit_and_cudnn(tmp_path: Path) -> None
 def _generator() -> Any:
     import importlib.util
 
-    path = Path(__file__).resolve().parents[1] / "scripts" / "gen_tf_history.py"
+    path = Path(__file__).resolve().parents[2] / "scripts" / "gen_tf_history.py"
     spec = importlib.util.spec_from_file_location("gen_tf_history", path)
     assert spec and spec.loader
     module = importlib.util.module_from_spec(spec)
