@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from envlock.cli._common import handles_errors, json_option, prefix_option
+from envlock.cli._common import err, handles_errors, json_option, prefix_option
 
 
 @click.command("unpack")
@@ -24,7 +24,7 @@ def command(bundle: Path, prefix: Path | None, platform: str | None, verify: boo
     from envlock.fleet.bundle import unpack
 
     def work():  # noqa: ANN202
-        progress = make_progress(quiet=as_json)
+        progress = make_progress(lambda: err.console, quiet=as_json)
         try:
             return unpack(bundle, prefix=prefix, platform=platform, verify=verify, progress=progress)
         finally:
