@@ -10,11 +10,11 @@ fallback to the locked URL.
 from __future__ import annotations
 
 import os
-import re
 import urllib.parse
 from typing import IO
 
 from envlock.core.errors import CheckFailed, EnvlockError, InputError
+from envlock.core.names import canonical_name
 from envlock.lockfile import LockedPackage
 
 MIRROR_ENV = "ENVLOCK_MIRROR"
@@ -37,11 +37,6 @@ def check_mirror_url(url: str, where: str) -> str:
     return url.rstrip("/")
 
 
-def normalize(name: str) -> str:
-    """PEP 503 project name."""
-    return re.sub(r"[-_.]+", "-", name).lower()
-
-
 def conda_subdir(pkg: LockedPackage) -> str:
     """The channel subdir of a conda archive, from its locked URL (``.../linux-64/x.conda``)."""
     parts = pkg.url.split("#", 1)[0].rstrip("/").rsplit("/", 2)
@@ -51,7 +46,7 @@ def conda_subdir(pkg: LockedPackage) -> str:
 def mirror_key(pkg: LockedPackage) -> str:
     """The package's path inside a mirror."""
     if pkg.manager == "pip":
-        return f"pypi/simple/{normalize(pkg.name)}/{pkg.filename}"
+        return f"pypi/simple/{canonical_name(pkg.name)}/{pkg.filename}"
     return f"conda/{conda_subdir(pkg)}/{pkg.filename}"
 
 

@@ -22,7 +22,8 @@ from pathlib import Path
 
 from envlock import __version__
 from envlock.core.errors import CheckFailed, EnvlockError
-from envlock.create.mirror_source import conda_subdir, normalize
+from envlock.core.names import canonical_name
+from envlock.create.mirror_source import conda_subdir
 from envlock.lockfile import LockedPackage
 
 FORMATS = ("cyclonedx", "spdx")
@@ -41,7 +42,7 @@ class SbomResult:
 
 def purl(pkg: LockedPackage) -> str:
     if pkg.manager == "pip":
-        return f"pkg:pypi/{normalize(pkg.name)}@{urllib.parse.quote(pkg.version)}"
+        return f"pkg:pypi/{canonical_name(pkg.name)}@{urllib.parse.quote(pkg.version)}"
     kind = "conda" if pkg.filename.endswith(".conda") else "tar.bz2"
     quals = {"build": pkg.build, "channel": pkg.channel_name, "subdir": conda_subdir(pkg), "type": kind}
     query = "&".join(f"{k}={urllib.parse.quote(v, safe='')}" for k, v in quals.items() if v)

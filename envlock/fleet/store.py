@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Protocol
 
 from envlock.core.errors import EnvlockError, InputError
+from envlock.core.files import write_atomic
 from envlock.core.s3 import s3_client
 
 
@@ -57,9 +58,7 @@ class FileStore:
     def put_bytes(self, key: str, data: bytes) -> None:
         dest = self.root / key
         dest.parent.mkdir(parents=True, exist_ok=True)
-        tmp = dest.with_name(f".{dest.name}.tmp{os.getpid()}")
-        tmp.write_bytes(data)
-        os.replace(tmp, dest)
+        write_atomic(dest, data)
 
     def get_bytes(self, key: str) -> bytes | None:
         try:

@@ -35,7 +35,7 @@ def resolve_side(label: str, option: str, project: Project | None, profile_name:
         assert project is not None
         profile = load_profile(project, profile_name)
         env_vars.update(profile.activation_vars)
-        where = Path(prefix) if prefix else project.default_prefix(profile.name)
+        where = project.prefix(profile.name, prefix)
         if not where.is_dir():
             raise InputError(f"{where}: profile {profile.name} has no environment there; create it with "
                              f"`envlock create --profile {profile.name}` or pass --{option}-prefix DIR.")

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from envlock.compat import table as compat
+from envlock.core.names import canonical_name
 from envlock.lockfile import LockedPackage
 from envlock.lockfile.versions import major, minor_line
 
@@ -34,8 +35,8 @@ def _key(version: str) -> tuple[int, ...]:
 def locked_runtime(packages: list[LockedPackage]) -> LockedPackage | None:
     """The runtime package with the newest CUDA line in ``packages`` (None: no CUDA locked)."""
     audit = compat.table().audit
-    names = {n.lower().replace("_", "-") for n in (audit.cuda_runtime if audit else {})}
-    runtimes = [p for p in packages if p.name.lower().replace("_", "-") in names and _key(p.version)]
+    names = {canonical_name(n) for n in (audit.cuda_runtime if audit else {})}
+    runtimes = [p for p in packages if canonical_name(p.name) in names and _key(p.version)]
     return max(runtimes, key=lambda p: _key(p.version), default=None)
 
 

@@ -24,6 +24,7 @@ from json.encoder import encode_basestring  # type: ignore[attr-defined]  # C-ac
 from pathlib import Path
 
 from envlock.core.digests import sha256
+from envlock.core.files import write_atomic
 
 PLAN_VERSION = 3
 SLOT = b"\0"  # marks where a prefix-dependent entry goes; JSON text never holds a raw NUL
@@ -168,15 +169,13 @@ def save(index_json: Path, plan: LinkPlan | None) -> None:
         doc.update(record=plan.record, hard=plan.hard, soft=plan.soft, text=plan.text)
         text = files + SECTION + SLOT.join(paths)
     path = plan_path(index_json)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
         header = (json.dumps(doc, ensure_ascii=False) + "\n").encode()
-        tmp.write_bytes(header + text)
-        os.replace(tmp, path)
+        write_atomic(path, header + text)
         if plan is not None:
             plan.source, plan.source_size = (path, len(header)), len(header) + len(text)
     except OSError:
-        tmp.unlink(missing_ok=True)
+        pass  # best effort: the next create works the plan out again
 
 
 def render_paths(plan: LinkPlan, text_entries: list[dict]) -> list[bytes]:
@@ -246,14 +245,12 @@ def save_set(path: Path, entries: dict[str, dict]) -> None:
     one that is still used is merely written again by the next create."""
     import time
 
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     cutoff = time.time() - SET_MAX_AGE_S
     try:
         path.parent.mkdir(exist_ok=True)
         for old in os.scandir(path.parent):
             if old.stat().st_mtime < cutoff:
                 Path(old.path).unlink(missing_ok=True)
-        tmp.write_text(json.dumps({"version": PLAN_VERSION, "plans": entries}, ensure_ascii=False), encoding="utf-8")
-        os.replace(tmp, path)
+        write_atomic(path, json.dumps({"version": PLAN_VERSION, "plans": entries}, ensure_ascii=False))
     except OSError:
-        tmp.unlink(missing_ok=True)
+        pass  # best effort, like the plans themselves
