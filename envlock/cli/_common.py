@@ -35,8 +35,11 @@ def click_options(specs: tuple[OptionSpec, ...]) -> Callable[[F], F]:
             if o.kind == "flag":
                 f = click.option(o.flag, o.dest, is_flag=True, help=o.help)(f)
             else:
-                f = click.option(o.flag, o.dest, type=_CLICK_TYPES[o.kind], default=o.default, required=o.required,
-                                 metavar=o.metavar, show_default=o.default is not None, help=o.help)(f)
+                # no ``default`` at all unless there is one: click 8.3+ takes an explicit None as a
+                # value, and a required option would then never be missing
+                extra = {"default": o.default, "show_default": True} if o.default is not None else {}
+                f = click.option(o.flag, o.dest, type=_CLICK_TYPES[o.kind], required=o.required,
+                                 metavar=o.metavar, help=o.help, **extra)(f)
         return f
 
     return decorate

@@ -42,6 +42,20 @@ class LazyGroup(click.Group):
             return None
         return importlib.import_module(f"envlock.cli.{module}").command
 
+    def invoke(self, ctx: click.Context) -> object:
+        """A usage error of a command (unknown option, missing value) still answers ``--json``
+        with one object on stdout; click prints its usage text on stderr as always."""
+        args = [*ctx.protected_args, *ctx.args]
+        try:
+            return super().invoke(ctx)
+        except click.UsageError as exc:
+            if "--json" in args[1:args.index("--") if "--" in args else len(args)]:
+                from envlock.cli._support import print_json
+
+                print_json({"ok": False, "error": exc.format_message(), "error_kind": "usage",
+                            "exit_code": exc.exit_code})
+            raise
+
 
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="envlock")

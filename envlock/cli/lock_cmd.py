@@ -10,20 +10,7 @@ from envlock.cli._common import err, handles_errors, open_project, out, print_js
 from envlock.core.errors import EXIT_BAD_INPUT, EXIT_CHECK_FAILED, EnvlockError, InputError
 
 
-class _JsonUsage(click.Command):
-    """A usage error (unknown option, missing value) still answers ``--json`` with one object."""
-
-    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
-        wants_json = "--json" in args  # before parsing: click consumes ``args``
-        try:
-            return super().parse_args(ctx, args)
-        except click.UsageError as exc:
-            if wants_json:
-                print_json({"ok": False, "error": exc.format_message(), "exit_code": exc.exit_code, "profiles": []})
-            raise
-
-
-@click.command("lock", cls=_JsonUsage)
+@click.command("lock")
 @click.option("--profile", "profiles", multiple=True, metavar="NAME", help="Profile to lock (repeatable).")
 @click.option("--all", "all_", is_flag=True, help="Lock every profile in profiles/ (the default when no --profile).")
 @click.option("--check", is_flag=True, help="Write nothing; exit 1 naming each profile whose lock is missing or stale.")

@@ -1,5 +1,5 @@
 """The parts of a rehearsal around the model runs: which environments the two sides are
-(profiles or bare prefixes, with their variables), the lock diff between two profiles, and
+(profiles — created when they have none yet — or bare prefixes, with their variables), the lock diff between two profiles, and
 the static code scan (``envlock.upgrade.scan``, when this build has it)."""
 
 from __future__ import annotations
@@ -37,8 +37,7 @@ def resolve_side(label: str, option: str, project: Project | None, profile_name:
         env_vars.update(profile.activation_vars)
         where = project.prefix(profile.name, prefix)
         if not where.is_dir():
-            raise InputError(f"{where}: profile {profile.name} has no environment there; create it with "
-                             f"`envlock create --profile {profile.name}` or pass --{option}-prefix DIR.")
+            _create(project, profile.name, where)
     else:
         where = Path(prefix or "")
         if not where.is_dir():
@@ -47,6 +46,18 @@ def resolve_side(label: str, option: str, project: Project | None, profile_name:
     if not (where / "bin" / "python").exists() and not (where / "python.exe").exists():
         raise InputError(f"{where}: --{option}-prefix: no Python interpreter in it (bin/python); pass a conda environment or venv.")
     return Side(label=label, prefix=where.absolute(), env_vars=env_vars, profile=profile_name)
+
+
+def _create(project: Project, name: str, prefix: Path) -> None:
+    """A side's profile has no environment yet: create it from its lock (locking first when the
+    lock is missing or stale), as ``envlock create`` does; verification is ``envlock verify``'s."""
+    import sys
+
+    from envlock.create.pipeline import create_environment
+    from envlock.create.progress import LineProgress
+
+    sys.stderr.write(f"{prefix}: profile {name} has no environment there; creating it\n")
+    create_environment(project, name, prefix=prefix, verify=False, progress=LineProgress())
 
 
 def lock_diff(project: Project | None, old: Side, new: Side) -> tuple[dict | None, str | None]:

@@ -84,6 +84,14 @@ def test_tables_match_the_click_commands(name: str) -> None:
         **fast.defaults, "name": "p", **({fast.rest: ("x",)} if fast.rest else {})}
 
 
+@pytest.mark.parametrize("name", sorted(CLICK_COMMANDS))
+def test_profile_is_required(name: str) -> None:
+    """Without --profile click refuses the command line (it once took an explicit None default as a value)."""
+    rest = ["--", "x"] if fastpath.COMMANDS[name].rest else []
+    assert _click_params(name, rest) is None
+    assert fastpath.parse(rest, fastpath.COMMANDS[name]) is None
+
+
 @pytest.mark.parametrize(("name", "args"), PLAIN, ids=lambda a: a if isinstance(a, str) else " ".join(a))
 def test_plain_command_lines_parse_as_click_parses_them(name: str, args: list[str]) -> None:
     got = fastpath.parse(args, fastpath.COMMANDS[name])
