@@ -66,7 +66,7 @@ def _run(profiles: tuple[str, ...], check: bool, update: tuple[str, ...], update
 
     # An invalid profile is reported and skipped; the others are locked all the same (exit 2 at the end).
     names, invalid = split_invalid(project, names)
-    for problem in invalid.values():
+    for problem in dict.fromkeys(invalid.values()):  # a broken template is said once, not per profile
         err.print(f"[bold red]error:[/] {escape(problem)}", highlight=False)
     for name in names:
         res = lock_profile(project, name, update=list(update), update_all=update_all, conda_exe=conda_exe,
@@ -104,7 +104,7 @@ def _print_result(res) -> None:  # noqa: ANN001 - envlock.lock.orchestrate.LockR
 def _check(project, names: list[str], as_json: bool) -> None:
     from rich.markup import escape
 
-    from envlock.profiles.scan import lock_state_or_invalid
+    from envlock.lock.state import lock_state_or_invalid
 
     states = [lock_state_or_invalid(project, n) for n in names]
     bad = [s for s in states if s.state != "fresh"]
@@ -116,8 +116,8 @@ def _check(project, names: list[str], as_json: bool) -> None:
             why = "see the error below" if s.state == "invalid" else s.reason
             out.print(f"[{colour}]{s.state:7}[/] {escape(s.profile)}: {escape(why)}", highlight=False)
     invalid = [s for s in states if s.state == "invalid"]
-    for s in invalid:
-        err.print(f"[bold red]error:[/] {escape(s.reason)}", highlight=False)
+    for reason in dict.fromkeys(s.reason for s in invalid):  # a broken template is said once
+        err.print(f"[bold red]error:[/] {escape(reason)}", highlight=False)
     if invalid:
         sys.exit(EXIT_BAD_INPUT)
     if bad:

@@ -50,8 +50,8 @@ def command(as_json: bool, project_dir: str | None) -> None:
         print_json({"ok": not invalid, "profiles": rows})
     else:
         _table(project.profiles_dir, rows)
-    for r in invalid:
-        err.print(Text.assemble(("error: ", "bold red"), r["reason"]))
+    for reason in dict.fromkeys(r["reason"] for r in invalid):  # a broken template is said once
+        err.print(Text.assemble(("error: ", "bold red"), reason))
     if invalid:
         sys.exit(EXIT_BAD_INPUT)
 

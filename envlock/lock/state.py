@@ -189,3 +189,11 @@ def read_platform_lock(path: Path, platform: str, profile: str) -> Lockfile:
             f"with one of those, or add {platform} to profiles/{profile}.yml and re-lock (`envlock lock --profile {profile}`)."
         )
     return lock
+
+
+def lock_state_or_invalid(project: Project, name: str) -> LockState:
+    """``lock_state``, or state "invalid" with the reason when the profile cannot be read."""
+    try:
+        return lock_state(project, name)
+    except InputError as exc:
+        return LockState(name, "invalid", str(exc))

@@ -5,15 +5,6 @@ from __future__ import annotations
 
 from envlock.core.errors import InputError
 from envlock.core.project import Project
-from envlock.lock.state import LockState, lock_state
-
-
-def lock_state_or_invalid(project: Project, name: str) -> LockState:
-    """``lock_state``, or state "invalid" with the reason when the profile cannot be read."""
-    try:
-        return lock_state(project, name)
-    except InputError as exc:
-        return LockState(name, "invalid", str(exc))
 
 
 def split_invalid(project: Project, names: list[str]) -> tuple[list[str], dict[str, str]]:
