@@ -8,6 +8,8 @@ faster on large inputs."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 try:  # CPython 3.12+
     from _sha2 import sha256  # type: ignore[import-not-found]
 except ImportError:
@@ -21,4 +23,16 @@ try:
 except ImportError:
     from hashlib import blake2b  # type: ignore[assignment]
 
-__all__ = ["blake2b", "sha256"]
+__all__ = ["blake2b", "hash_file", "sha256"]
+
+
+def hash_file(path: str | Path, algorithm: str = "sha256") -> str:
+    """The hex digest of a file of any size, read in 1 MiB chunks; OpenSSL's (``hashlib``,
+    imported only here) for the speed on archives and package files."""
+    import hashlib
+
+    h = hashlib.new(algorithm)
+    with open(path, "rb") as f:
+        while chunk := f.read(1 << 20):
+            h.update(chunk)
+    return h.hexdigest()

@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from envlock.core import records
+from envlock.core.digests import hash_file
 from envlock.core.errors import CheckFailed, EnvlockError, InputError
 from envlock.core.files import write_atomic
 from envlock.create.mirror_source import source_url
@@ -108,14 +109,6 @@ def _new_hash(algorithm: str):  # noqa: ANN202 - a hashlib hash object
     return hashlib.new(algorithm)
 
 
-def _hash_file(path: Path, algorithm: str) -> str:
-    h = _new_hash(algorithm)
-    with open(path, "rb") as f:
-        while chunk := f.read(CHUNK):
-            h.update(chunk)
-    return h.hexdigest()
-
-
 def _stamp_matches(archive: Path, algorithm: str, digest: str, *, stamp_of: Path | None = None, url: str = "") -> bool:
     """``archive`` is what it was when its hash was checked (stamp beside ``stamp_of``, which is
     the archive itself unless the archive lives in a local channel)."""
@@ -165,7 +158,7 @@ def _ensure_local(root: Path, pkg: LockedPackage, local: Path) -> tuple[Path, bo
     if _stamp_matches(local, algorithm, digest, stamp_of=stamp_of, url=pkg.url):
         return local, False
     try:
-        got = _hash_file(local, algorithm)
+        got = hash_file(local, algorithm)
     except OSError as exc:
         raise EnvlockError(f"{pkg.url}: reading {pkg.name} {pkg.version} from the local channel failed "
                            f"({exc.strerror}). Check that the channel is there and run create again.", exit_code=1) from None
@@ -250,7 +243,7 @@ def ensure_archive(root: Path, pkg: LockedPackage) -> tuple[Path, bool]:
     if archive.exists():
         if _stamp_matches(archive, algorithm, digest):
             return archive, False
-        got = _hash_file(archive, algorithm)
+        got = hash_file(archive, algorithm)
         if got != digest:
             moved = _quarantine(root, archive)
             raise CheckFailed(

@@ -18,6 +18,7 @@ from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+from envlock.core.digests import hash_file
 from envlock.core.names import canonical_name
 from envlock.create.link.rattler_cache import (
     entry_of,
@@ -49,16 +50,6 @@ def modified_files(report: DriftReport | None) -> dict[str, set[str]]:
     return out
 
 
-def _sha256_file(path: str) -> str:
-    import hashlib
-
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        while chunk := f.read(1 << 20):
-            h.update(chunk)
-    return h.hexdigest()
-
-
 def _entry_damaged(entry: Path, suspects: set[str], full: bool) -> bool:
     """Whether an extracted package differs from its archive's ``info/paths.json``."""
     try:
@@ -82,7 +73,7 @@ def _entry_damaged(entry: Path, suspects: set[str], full: bool) -> bool:
             return True
         if digest and (full or rel in suspects or st.st_mtime_ns > extracted):
             to_hash.append((base + rel, digest))
-    return any(_sha256_file(path) != digest for path, digest in to_hash)
+    return any(hash_file(path) != digest for path, digest in to_hash)
 
 
 def damaged_cache_entries(packages: Sequence[LockedPackage], pkgs_cache: Path,
@@ -120,7 +111,7 @@ def pip_packages_to_repair(staging: Path, packages: Sequence[LockedPackage], mod
         for e in read_record(staging, sp_rel, dist):
             if e.path in modified[name]:
                 try:
-                    same = _sha256_file(str(staging / e.path)) == e.sha256
+                    same = hash_file(str(staging / e.path)) == e.sha256
                 except OSError:
                     same = False
                 if not same:

@@ -23,7 +23,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from envlock.core.digests import sha256
+from envlock.core.digests import hash_file
 from envlock.core.errors import CheckFailed, InputError
 from envlock.core.project import Project
 
@@ -40,14 +40,6 @@ class PackResult:
     archives_bytes: int  # the sum of the packages' archives and wheels
     bundle_bytes: int
     seconds: float
-
-
-def _file_sha256(path: Path) -> str:
-    h = sha256()
-    with open(path, "rb") as f:
-        while chunk := f.read(1 << 20):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def _project_files(project: Project, name: str) -> list[Path]:
@@ -77,7 +69,7 @@ def pack(project: Project, name: str, output: Path, *, platform: str | None = No
             dest = staging / "project" / rel
             dest.parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(project.root / rel, dest)
-        files = {p.relative_to(staging).as_posix(): _file_sha256(p)
+        files = {p.relative_to(staging).as_posix(): hash_file(p)
                  for p in sorted(staging.rglob("*")) if p.is_file()}
         manifest = {"format": FORMAT, "profile": name, "platforms": mirrored.platforms,
                     "lock_sha256": files[f"project/{project.unified_lock_path(name).relative_to(project.root).as_posix()}"],
@@ -131,7 +123,7 @@ def extract(bundle: Path, dest_root: Path) -> tuple[Path, dict]:
                 if not m.isfile():
                     raise InputError(f"{bundle}: {m.name} is not a regular file; this is not a bundle envlock wrote.")
                 tar.extract(m, staging, filter="data")
-                got = _file_sha256(staging / m.name)
+                got = hash_file(staging / m.name)
                 if got != manifest["files"][m.name]:
                     raise CheckFailed(f"{bundle}: {m.name} fails its sha256 check (manifest {manifest['files'][m.name]}, "
                                       f"bundle {got}); the bundle was changed or damaged. Pack it again.")

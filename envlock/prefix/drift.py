@@ -11,7 +11,6 @@ environment was finished are hashed, so an unchanged 30,000-file environment cos
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 from collections.abc import Sequence
@@ -21,6 +20,7 @@ from typing import Literal
 
 from pydantic import BaseModel
 
+from envlock.core.digests import hash_file
 from envlock.core.names import canonical_name
 from envlock.lockfile import LockedPackage
 from envlock.prefix.activation import read_env_vars
@@ -115,14 +115,6 @@ def pip_dists(prefix: Path, conda_owned: set[str]) -> dict[str, tuple[str, str, 
             name, _, version = stem.partition("-")
             out[canonical_name(name)] = (version, sp_rel, e)
     return out
-
-
-def _sha256(path: str) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        while chunk := f.read(1 << 20):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def check_prefix(
@@ -224,7 +216,7 @@ def _stat_files(prefix: Path, candidates: list[tuple[str, str, str, str | None, 
 
 def _safe_hash(path: str) -> str:
     try:
-        return _sha256(path)
+        return hash_file(path)
     except OSError:
         return ""
 
