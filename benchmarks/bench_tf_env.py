@@ -125,12 +125,12 @@ def serve(directory: Path) -> tuple[subprocess.Popen, str]:
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--repeat", type=int, default=5, help="rounds of the warm, restore, no-op and check measurements")
-    ap.add_argument("--cold-repeat", type=int, default=3, help="rounds of the cold measurement")
+    ap.add_argument("--repeat", type=int, default=6, help="rounds of the warm, restore, no-op and check measurements")
+    ap.add_argument("--cold-repeat", type=int, default=4, help="rounds of the cold measurement (even: each contender goes first as often)")
     ap.add_argument("--workdir", type=Path, default=HERE / "results" / "tf-work")
     ap.add_argument("--source-index", default=os.environ.get("UV_INDEX_URL", "https://pypi.org/simple"),
                     help="where the wheels are fetched from once")
-    ap.add_argument("--settle", type=float, default=1.0, help="seconds of quiet after sync before each timed step")
+    ap.add_argument("--settle", type=float, default=2.0, help="seconds of quiet after sync before each timed step")
     ap.add_argument("--keep", action="store_true", help="keep environments and caches (the fetched wheels are always kept)")
     args = ap.parse_args()
     work = args.workdir.resolve()
@@ -175,7 +175,7 @@ def main() -> int:
 def measure(args, work: Path, envlock: list[str], project: Path, base: dict, index: str, req: Path,  # noqa: ANN001
             loads: list) -> dict[str, list[float]]:
     cache, uv_env_cache, uv_alone_cache = work / "cache", work / "uv-envlock", work / "uv-alone"
-    prefix, copy, venv = work / "envs" / "tf", work / "envs" / "copy", work / "venv-alone"
+    prefix, copy, venv = work / "envs" / "tf", work / "envs" / "copy", work / "envs" / "venv-alone"  # one parent: mkdir costs vary by place
     saved = work / "saved"
     env = {**base, "ENVLOCK_CACHE_DIR": str(cache), "UV_CACHE_DIR": str(uv_env_cache), "UV_INDEX_URL": index}
     uv_env = {**base, "UV_CACHE_DIR": str(uv_alone_cache), "UV_INDEX_URL": index, "UV_PYTHON_DOWNLOADS": "never"}
@@ -198,7 +198,7 @@ def measure(args, work: Path, envlock: list[str], project: Path, base: dict, ind
         dt, proc = run(create, env=env)
         doc = json.loads(proc.stdout)
         assert doc["action"] == "created", doc
-        phases.setdefault(kind, []).append(doc.get("seconds", {}))
+        phases.setdefault(kind, []).append({**doc.get("seconds", {}), "pip_linker": doc.get("pip_linker", "?")})
         return dt
 
     def e_cold() -> float:
@@ -322,8 +322,9 @@ def report(results: dict, loads: list, n_wheels: int, work: Path, args) -> None:
         if not refs:
             table.append({"measurement": label, "seconds": med[key]})
     for kind, runs in phases.items():
-        keys = sorted({k for r in runs for k in r})
-        print(f"envlock {kind} phases (median s, in-process): "
+        keys = sorted({k for r in runs for k in r} - {"pip_linker"})
+        print(f"envlock {kind} (pip part by {', '.join(sorted({str(r.get('pip_linker')) for r in runs}))}) "
+              "phases (median s, in-process): "
               + ", ".join(f"{k} {statistics.median(r.get(k, 0.0) for r in runs):.3f}" for k in keys))
     out = HERE / "results"
     out.mkdir(exist_ok=True)

@@ -18,6 +18,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import stat
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -100,22 +101,23 @@ def record(cache_root: Path, snapshot_key: str, staging: Path, before: dict[str,
         by_inode: dict[tuple[int, int], tuple[int, str]] = {}
         archives = _uv_archives(new_dists, uv_cache)
         for i, archive in enumerate(archives):
+            cut = len(str(archive)) + 1
             for dirpath, _dirs, names in os.walk(archive):
                 for n in names:
-                    full = os.path.join(dirpath, n)
+                    full = f"{dirpath}/{n}"
                     st = os.lstat(full)
-                    by_inode[(st.st_dev, st.st_ino)] = (i, os.path.relpath(full, archive))
+                    by_inode[(st.st_dev, st.st_ino)] = (i, full[cut:])
         links: list[list] = []
         copies: list[list] = []
         stored_bytes = 0
         shutil.rmtree(tmp, ignore_errors=True)
         for rel in paths:
-            full = staging / rel
+            full = f"{staging}/{rel}"
             st = os.lstat(full)
             src = by_inode.get((st.st_dev, st.st_ino)) if st.st_nlink > 1 else None
             if src is not None:
                 links.append([src[0], src[1], rel])
-            elif os.path.islink(full):
+            elif stat.S_ISLNK(st.st_mode):
                 copies.append([rel, "symlink", os.readlink(full)])
             else:
                 stored_bytes += st.st_size
