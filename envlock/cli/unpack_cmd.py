@@ -19,12 +19,13 @@ from envlock.cli._common import handles_errors, json_option, prefix_option
 def command(bundle: Path, prefix: Path | None, platform: str | None, verify: bool, as_json: bool) -> None:
     """Create the environment of a bundle (`envlock pack`) at --prefix [default: .envs/PROFILE
     here], checking every archive and wheel against the lock's hash; nothing is downloaded."""
+    from envlock.cli._support import err
     from envlock.cli.fleet_support import answer
     from envlock.create.progress import make_progress
     from envlock.fleet.bundle import unpack
 
     def work():  # noqa: ANN202
-        progress = make_progress(quiet=as_json)
+        progress = make_progress(lambda: err.console, quiet=as_json)
         try:
             return unpack(bundle, prefix=prefix, platform=platform, verify=verify, progress=progress)
         finally:

@@ -94,6 +94,8 @@ def record(cache_root: Path, snapshot_key: str, staging: Path, before: dict[str,
     """Write the manifest of what uv just installed into ``staging``; False when it cannot be
     described exactly (then the next create runs uv again, as without a manifest)."""
     dest = snapshot_dir(cache_root, snapshot_key)
+    if load(cache_root, snapshot_key) is not None:  # a concurrent create wrote it: others may be linking from it
+        return True
     tmp = dest.with_name(f".{dest.name}.{os.getpid()}.tmp")
     try:
         paths = _installed_paths(staging, before)
