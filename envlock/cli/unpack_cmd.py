@@ -19,6 +19,7 @@ from envlock.cli._common import err, handles_errors, json_option, prefix_option
 def command(bundle: Path, prefix: Path | None, platform: str | None, verify: bool, as_json: bool) -> None:
     """Create the environment of a bundle (`envlock pack`) at --prefix [default: .envs/PROFILE
     here], checking every archive and wheel against the lock's hash; nothing is downloaded."""
+    from envlock.cli._support import err
     from envlock.cli.fleet_support import answer
     from envlock.create.progress import make_progress
     from envlock.fleet.bundle import unpack

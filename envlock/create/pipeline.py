@@ -36,6 +36,7 @@ class CreateResult:
     downloaded_bytes: int = 0
     cache_dir: str = ""
     linker: str = ""  # who linked the conda packages: "fast", "fast+rattler" or "rattler"
+    pip_linker: str = ""  # who laid the pip packages: "uv", or "snapshot" (uv's last install, linked again)
     verification: Literal["verifier", "drift-check", "skipped"] = "skipped"
     verification_ok: bool | None = None
     verification_failures: list[str] = field(default_factory=list)
@@ -237,19 +238,32 @@ def create_environment(
             if pip_pkgs:
                 t = time.perf_counter()
                 progress.start("pip", len(pip_pkgs))
+                from envlock.core.uv import uv_executable
+                from envlock.create import pip_snapshot
                 from envlock.create.pip_install import install_wheels
                 from envlock.prefix.activation import python_of
 
-                install_wheels(pip_pkgs, python_of(staging), staging, target)
-                if modified:
-                    from envlock.create.repair import pip_packages_to_repair
+                snap_key = pip_snapshot.key(pip_pkgs, conda_pkgs, target, uv_executable())
+                snap = None if reinstall else pip_snapshot.load(root, snap_key)
+                if snap is not None:
+                    pip_snapshot.link(root, snap_key, snap, staging)
+                    result.pip_linker = "snapshot"
+                else:
+                    before = pip_snapshot.dist_infos(staging)
+                    install_wheels(pip_pkgs, python_of(staging), staging, target)
+                    if modified:
+                        from envlock.create.repair import pip_packages_to_repair
 
-                    damaged = pip_packages_to_repair(staging, pip_pkgs, modified)
-                    if damaged:
-                        progress.info(f"uv's cache: {', '.join(p.name for p in damaged)} were modified through a "
-                                      "hard link; installing them again")
-                        install_wheels(damaged, python_of(staging), staging, target, refresh=True)
-                progress.finish("pip", f"{len(pip_pkgs)} wheels (uv, --no-deps, hashes)")
+                        damaged = pip_packages_to_repair(staging, pip_pkgs, modified)
+                        if damaged:
+                            progress.info(f"uv's cache: {', '.join(p.name for p in damaged)} were modified through a "
+                                          "hard link; installing them again")
+                            install_wheels(damaged, python_of(staging), staging, target, refresh=True)
+                    uv_cache = pip_snapshot.uv_cache_dir(uv_executable())
+                    if uv_cache is not None:
+                        pip_snapshot.record(root, snap_key, staging, before, uv_cache)
+                    result.pip_linker = "uv"
+                progress.finish("pip", f"{len(pip_pkgs)} wheels ({result.pip_linker}, --no-deps, hashes)")
                 times["pip"] = time.perf_counter() - t
 
             prepared.wait_checks()  # a tampered or missing archive fails the create here, before the swap

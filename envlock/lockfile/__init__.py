@@ -13,26 +13,26 @@ from pathlib import Path
 from typing import Any
 
 from envlock.core.errors import InputError
-from envlock.lockfile.env_export import looks_env_export, parse_env_export
-from envlock.lockfile.explicit import looks_explicit, parse_explicit
-from envlock.lockfile.fast_yaml import (
-    TooMany,
-    Unsupported,
-    parse_block_mapping,
-    parse_package_list,
-    split_top_level,
-)
-from envlock.lockfile.limits import MAX_PACKAGES
 from envlock.lockfile.model import LockedPackage, Lockfile, Manager
-from envlock.lockfile.pixi import looks_pixi, parse_pixi
-from envlock.lockfile.text import read_text
-from envlock.lockfile.unified import load_yaml, looks_unified, parse_unified
+
+# The format readers are imported by ``read_lockfile`` when it runs: a no-op create imports
+# ``envlock.lockfile.limits`` (and so this package) but reads no lockfile.
 
 __all__ = ["LockedPackage", "Lockfile", "Manager", "read_lockfile"]
 
 
 def _load_fast(path: Path, text: str) -> Any:
     """The YAML document, reading a conda-lock ``package:`` list with the fast scanner."""
+    from envlock.lockfile.fast_yaml import (
+        TooMany,
+        Unsupported,
+        parse_block_mapping,
+        parse_package_list,
+        split_top_level,
+    )
+    from envlock.lockfile.limits import MAX_PACKAGES
+    from envlock.lockfile.unified import load_yaml
+
     rest, package_lines = split_top_level(text)
     if package_lines is not None:
         try:
@@ -54,6 +54,9 @@ def _load_fast(path: Path, text: str) -> Any:
 
 def read_pixi(path: Path, text: str) -> Lockfile:
     """The pixi.lock scanner's reading, or rattler's where the scanner meets text it does not read."""
+    from envlock.lockfile.fast_yaml import Unsupported
+    from envlock.lockfile.pixi import parse_pixi
+
     try:
         return parse_pixi(path, text)
     except Unsupported:
@@ -63,6 +66,12 @@ def read_pixi(path: Path, text: str) -> Lockfile:
 
 
 def read_lockfile(path: Path | str) -> Lockfile:
+    from envlock.lockfile.env_export import looks_env_export, parse_env_export
+    from envlock.lockfile.explicit import looks_explicit, parse_explicit
+    from envlock.lockfile.pixi import looks_pixi
+    from envlock.lockfile.text import read_text
+    from envlock.lockfile.unified import looks_unified, parse_unified
+
     path = Path(path)
     text = read_text(path)  # bounded; BOM-marked UTF-8/16 and CRLF as Windows tools write them
     if looks_explicit(text):

@@ -74,3 +74,15 @@ def test_small_input_digests_equal_hashlib() -> None:
     data = b"envlock\0" * 1000
     assert digests.sha256(data).hexdigest() == hashlib.sha256(data).hexdigest()
     assert digests.blake2b(data, digest_size=8).digest() == hashlib.blake2b(data, digest_size=8).digest()
+
+
+def test_no_op_create_modules_do_not_import_lockfile_readers() -> None:
+    """The no-op create reads only its stamp: the lockfile format readers (pixi, conda-lock,
+    explicit, env export: ~10 ms of imports) load when a lockfile is read, not before."""
+    readers = ("envlock.lockfile.pixi", "envlock.lockfile.unified", "envlock.lockfile.explicit",
+               "envlock.lockfile.env_export", "envlock.lockfile.fast_yaml", "envlock.lockfile.text")
+    code = ("import sys; import envlock.cli.fastpath, envlock.cli.actions, envlock.create.pipeline, envlock.lock.state, "
+            f"envlock.prefix.stamp, envlock.lockfile; print(sorted(m for m in {readers!r} if m in sys.modules))")
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                       env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])})
+    assert r.stdout.strip() == "[]", r.stdout

@@ -46,11 +46,19 @@ def _parse(argv: list[str]) -> tuple[str, dict[str, object], list[str]]:
     return cmd, opts, specs
 
 
+# conda-lock writes its virtual-package channel into a temporary directory of this name
+VIRTUAL_CHANNEL_PREFIX = "conda-lock-fake-repodata-"
+
+
 def _local_repodata(url: str, subdir: str) -> list[dict] | None:
-    """Packages of a file:// channel (all subdirs we care about), or None if not local."""
+    """Packages of conda-lock's virtual-package channel, or None for any other channel: a
+    local mirror's repodata.json can hold hundreds of thousands of records, which rattler
+    reads itself; parsing it here only to learn it is not virtual cost seconds per solve."""
     if not url.startswith("file://"):
         return None
     root = Path(unquote(urlparse(url).path))
+    if not root.name.startswith(VIRTUAL_CHANNEL_PREFIX):
+        return None
     records: list[dict] = []
     for sd in (subdir, "noarch"):
         f = root / sd / "repodata.json"
