@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from envlock.cli._common import err, handles_errors, json_option, prefix_option
+from envlock.cli._common import handles_errors, json_option, prefix_option
 
 
 @click.command("unpack")
