@@ -24,8 +24,9 @@ from envlock import __version__
 from envlock.core import records
 from envlock.core.digests import sha256
 from envlock.core.errors import InputError
+from envlock.core.messages import shown
+from envlock.core.names import is_platform_name
 from envlock.core.project import Project
-from envlock.lockfile.limits import is_platform_name, shown
 
 if TYPE_CHECKING:
     from envlock.lockfile import Lockfile

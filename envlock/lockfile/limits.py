@@ -7,7 +7,6 @@ every limit here leaves a margin of 50 times that or more.
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 from typing import Any
 
@@ -26,21 +25,7 @@ MAX_NODES = 1_000_000
 MAX_DEPTH = 32
 
 # A conda platform (subdir) name: ``linux-64``, ``osx-arm64``, ``noarch``, ``emscripten-wasm32``.
-_PLATFORM = re.compile(r"[a-z0-9]{1,32}(-[a-z0-9_]{1,32})?")
 _FIX = "this is not a lockfile envlock (or conda-lock) writes; regenerate it with conda-lock or `envlock lock`."
-
-
-def shown(value: Any, limit: int = 60) -> str:
-    """``value`` as it may appear in a one-line message: escaped (no raw newlines or control
-    characters), at most ``limit`` characters."""
-    text = value if isinstance(value, str) else type(value).__name__ if isinstance(value, (list, dict)) else str(value)
-    text = text.encode("unicode_escape", "backslashreplace").decode("ascii")
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
-def is_platform_name(name: str) -> bool:
-    """Whether ``name`` can be a conda platform (and so a file name: ``locks/<name>/<platform>.lock``)."""
-    return bool(_PLATFORM.fullmatch(name))
 
 
 def read_limited(path: Path) -> bytes:

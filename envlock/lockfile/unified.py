@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from envlock.core.errors import InputError
+from envlock.core.messages import shown
 from envlock.lockfile.limits import (
     MAX_CHANNELS,
     MAX_PACKAGES,
@@ -20,7 +21,6 @@ from envlock.lockfile.limits import (
     check_count,
     check_shape,
     check_yaml_tokens,
-    shown,
 )
 from envlock.lockfile.model import LockedPackage, Lockfile
 

@@ -13,7 +13,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from envlock.core.errors import InputError
-from envlock.lockfile.limits import shown
+from envlock.core.messages import shown
 from envlock.lockfile.model import LockedPackage
 
 
