@@ -108,6 +108,7 @@ def main() -> int:
         table[name] = {"A": statistics.median(r["A"]), "B": statistics.median(r["B"]), "ratio": ratio, "runs": r}
         print(f"{name:14} {table[name]['A']:10.3f} {table[name]['B']:10.3f} {ratio:23.3f}x")
     out = HERE / "results" / f"ab-{time.strftime('%Y%m%d-%H%M%S')}.json"
+    out.parent.mkdir(exist_ok=True)
     out.write_text(json.dumps({"a": str(sides["A"]), "b": str(sides["B"]), "scale": args.scale, "loadavg": loads,
                                "table": table}, indent=2))
     print(f"results: {out}")
