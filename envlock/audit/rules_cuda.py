@@ -100,7 +100,7 @@ def cuda_without_gpu(stack: PlatformStack) -> Iterator[Finding]:
 
 @profile_rule("profile-cuda-driver", "error", "the locked CUDA runtime is newer than the profile's driver (__cuda)")
 def cuda_driver(stacks: dict[str, PlatformStack], profile: Profile) -> Iterator[Finding]:
-    from envlock.verify.cuda_runtime import driver_gap
+    from envlock.compat.cuda_runtime import driver_gap
 
     for plat, stack in stacks.items():
         driver = profile.virtual_packages.get(plat, {}).get("__cuda")

@@ -26,7 +26,7 @@ def command(name: str, platform: str | None, project_dir: str, as_json: bool) ->
     """Print envlock-v1-<profile>-<platform>-<hash>, e.g. envlock-v1-cpu-linux-64-756a5f4d3b28a153e92bc705fa8eb767
     (<hash>: 32 hex digits of what the lock installs on that platform). It changes exactly when
     those packages change; use it as is to key the package cache (ENVLOCK_CACHE_DIR) in CI."""
-    from envlock.create import host_platform
+    from envlock.core.host import host_platform
     from envlock.create.cache import cache_root
     from envlock.lock.state import read_platform_lock
 

@@ -1,27 +1,10 @@
 """``envlock create``: materialize a lock into a conda prefix, atomically and fast.
 
-Modules: ``cache`` (download + hash check into the shared package cache), ``link`` (py-rattler
-linking with hard links from the cache), ``fastlink`` (the warm-cache linker in plain Python),
-``pip_install`` (uv, hashes, no resolution), ``atomic`` (prefix lock, staging directory, swap), ``stamp`` (the no-op fast path), ``drift``
-(``envlock check``), ``core`` (the orchestration), ``progress`` (rich on a TTY, lines in CI).
-Heavy imports (py-rattler) happen only inside ``link`` when rattler actually links something.
+Modules: ``pipeline`` (the orchestration: no-op check, fetch -> link -> pip -> stamp -> swap),
+``cache`` (download + hash check into the shared package cache), ``link/`` (the fast hard-linker,
+link plans, py-rattler), ``pip_install`` and ``pip_snapshot`` (uv, hashes, no resolution; a warm
+create re-links uv's last install), ``repair`` (what ``--reinstall`` distrusts),
+``mirror_source`` (where each package is fetched from), ``progress`` (rich on a TTY, lines in CI).
+The prefix itself (atomic swap, stamp, drift) is ``envlock.prefix``'s.  Heavy imports (py-rattler)
+happen only inside ``link`` when rattler actually links something.
 """
-
-from __future__ import annotations
-
-import platform as _platform
-import sys
-
-
-def host_platform() -> str:
-    """The conda subdir of this machine (linux-64, osx-arm64, ...), without importing rattler."""
-    machine = _platform.machine().lower()
-    arch = {"x86_64": "64", "amd64": "64", "aarch64": "aarch64", "arm64": "arm64",
-            "ppc64le": "ppc64le", "s390x": "s390x", "i686": "32", "x86": "32"}.get(machine, machine)
-    if sys.platform.startswith("linux"):
-        return f"linux-{arch}"
-    if sys.platform == "darwin":
-        return "osx-arm64" if arch in ("arm64", "aarch64") else "osx-64"
-    if sys.platform == "win32":
-        return "win-arm64" if arch in ("arm64", "aarch64") else "win-64"
-    return f"{sys.platform}-{arch}"

@@ -13,10 +13,10 @@ from pathlib import Path
 from typing import Literal
 
 from envlock.core.errors import CheckFailed, InputError
+from envlock.core.host import host_platform
 from envlock.core.project import Project
-from envlock.create import host_platform
 from envlock.create.progress import LineProgress, Progress
-from envlock.lock.state import LockState, file_sha256
+from envlock.lock.state import LockState, file_sha256, resolve_platform
 from envlock.prefix.stamp import EnvStamp, is_current, read_stamp, write_stamp
 from envlock.verify.last import needs_verification
 
@@ -41,15 +41,6 @@ class CreateResult:
     verification_ok: bool | None = None
     verification_failures: list[str] = field(default_factory=list)
     seconds: dict[str, float] = field(default_factory=dict)
-
-
-def resolve_platform(profile_platforms: list[str], platform: str | None, profile_path: Path) -> str:
-    plat = platform or host_platform()
-    if plat not in profile_platforms:
-        how = "this machine's platform" if platform is None else "--platform"
-        raise InputError(f"{profile_path}: the profile covers {', '.join(profile_platforms)}, not {plat} ({how}). "
-                         f"Add {plat} to its 'platforms' and re-lock, or pass --platform with one of those.")
-    return plat
 
 
 def ensure_lock(project: Project, name: str, state: LockState, *, frozen: bool, progress: Progress) -> Path:

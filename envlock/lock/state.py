@@ -24,6 +24,7 @@ from envlock import __version__
 from envlock.core import records
 from envlock.core.digests import sha256
 from envlock.core.errors import InputError
+from envlock.core.host import host_platform
 from envlock.core.messages import shown
 from envlock.core.names import is_platform_name
 from envlock.core.project import Project
@@ -198,3 +199,12 @@ def lock_state_or_invalid(project: Project, name: str) -> LockState:
         return lock_state(project, name)
     except InputError as exc:
         return LockState(name, "invalid", str(exc))
+
+
+def resolve_platform(profile_platforms: list[str], platform: str | None, profile_path: Path) -> str:
+    plat = platform or host_platform()
+    if plat not in profile_platforms:
+        how = "this machine's platform" if platform is None else "--platform"
+        raise InputError(f"{profile_path}: the profile covers {', '.join(profile_platforms)}, not {plat} ({how}). "
+                         f"Add {plat} to its 'platforms' and re-lock, or pass --platform with one of those.")
+    return plat

@@ -11,8 +11,7 @@ from envlock.prefix.drift import DriftReport, check_prefix
 
 def run_check(project: Project, name: str, *, prefix: Path | None = None, platform: str | None = None,
               full: bool = False) -> DriftReport:
-    from envlock.create.pipeline import resolve_platform
-    from envlock.lock.state import lock_facts, read_platform_lock
+    from envlock.lock.state import lock_facts, read_platform_lock, resolve_platform
 
     facts = lock_facts(project, name)
     env_vars = facts.env_vars

@@ -168,7 +168,7 @@ def split_packages(archives: Sequence[CachedArchive], pkgs_cache: Path, platform
     """Which packages to link here and which to leave to rattler; None: rattler links them all
     (not Linux, another platform's prefix, the cache on another file system, or a package that
     rattler has not extracted yet — a cold create extracts and links in one rattler pass)."""
-    from envlock.create import host_platform
+    from envlock.core.host import host_platform
 
     if not sys.platform.startswith("linux") or platform != host_platform():
         return None

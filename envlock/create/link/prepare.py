@@ -21,7 +21,8 @@ LINKER_ENV = "ENVLOCK_LINKER"  # "rattler": never the fast path (tests compare t
 def preload(packages: Sequence[LockedPackage], root: Path, platform: str):  # noqa: ANN201 - fastlink.Preload | None
     """Start reading what the fast linker needs of each package while ``cache.fetch_all`` checks
     the archives; None where the fast linker cannot run."""
-    from envlock.create import cache, host_platform
+    from envlock.core.host import host_platform
+    from envlock.create import cache
     from envlock.create.link import fast as fastlink
     from envlock.create.link import plan as linkplan
 

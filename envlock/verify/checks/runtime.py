@@ -1,9 +1,9 @@
-"""The locked CUDA runtime against this host's driver (``envlock.verify.cuda_runtime``)."""
+"""The locked CUDA runtime against this host's driver (``envlock.compat.cuda_runtime``)."""
 
 from __future__ import annotations
 
+from envlock.compat.cuda_runtime import driver_gap, locked_runtime
 from envlock.verify.checks.context import Context
-from envlock.verify.cuda_runtime import driver_gap, locked_runtime
 from envlock.verify.model import Check
 
 
