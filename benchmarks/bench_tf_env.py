@@ -28,7 +28,6 @@ import argparse
 import hashlib
 import json
 import os
-import shutil
 import socket
 import statistics
 import subprocess
@@ -40,26 +39,11 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent / "tests"))
 
+from bench_create import rm, run  # noqa: E402  (the same helpers, one copy)
 from channel_factory import PackageSpec, build_channel, host_python_version, venv_python_spec  # noqa: E402
 
 PY = host_python_version()
 PYMM = ".".join(PY.split(".")[:2])
-
-
-def run(cmd: list[str], env: dict | None = None, check: bool = True) -> tuple[float, subprocess.CompletedProcess]:
-    t = time.perf_counter()
-    proc = subprocess.run(cmd, env=env, capture_output=True, text=True)
-    dt = time.perf_counter() - t
-    if check and proc.returncode != 0:
-        raise SystemExit(f"command failed ({proc.returncode}): {' '.join(cmd)}\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}")
-    return dt, proc
-
-
-def rm(path: Path) -> None:
-    if path.is_symlink() or path.is_file():
-        path.unlink()
-    elif path.exists():
-        shutil.rmtree(path)
 
 
 def envlock_exe() -> list[str]:
