@@ -8,9 +8,11 @@ their plugin, so pytest could not rewrite its asserts anyway (every assert has a
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
+import stat
 import subprocess
 from pathlib import Path
 
@@ -119,3 +121,28 @@ def invalidate_stamp(prefix: Path) -> None:
 
 def summary(r: subprocess.CompletedProcess) -> dict:
     return json.loads(r.stdout)
+
+
+def tree(prefix: Path) -> dict[str, tuple]:
+    """Every path below the prefix: kind, permission bits, contents hash or link target."""
+    out: dict[str, tuple] = {}
+    for dirpath, dirs, files in os.walk(prefix):
+        for name in [*dirs, *files]:
+            full = os.path.join(dirpath, name)
+            rel = os.path.relpath(full, prefix)
+            if rel == os.path.join("conda-meta", "envlock.stamp"):
+                continue  # holds the finish time
+            st = os.lstat(full)
+            if stat.S_ISLNK(st.st_mode):
+                out[rel] = ("link", os.readlink(full))
+            elif stat.S_ISDIR(st.st_mode):
+                out[rel] = ("dir", stat.S_IMODE(st.st_mode))
+            else:
+                digest = hashlib.sha256(Path(full).read_bytes()).hexdigest()
+                out[rel] = ("file", stat.S_IMODE(st.st_mode), digest)
+    return out
+
+
+def records(prefix: Path) -> dict[str, str]:
+    meta = prefix / "conda-meta"
+    return {p.name: p.read_text() for p in sorted(meta.glob("*.json"))}

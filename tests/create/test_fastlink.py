@@ -8,39 +8,13 @@ import hashlib
 import json
 import os
 import shutil
-import stat
 from pathlib import Path
 
-from create_support import env_prefix, envlock, summary
+from create_support import env_prefix, envlock, records, summary, tree
 
 pytest_plugins = ["create_support"]  # fixtures: project, cache, locked_template, extra_channel
 
 RATTLER = {"ENVLOCK_LINKER": "rattler"}
-
-
-def tree(prefix: Path) -> dict[str, tuple]:
-    """Every path below the prefix: kind, permission bits, contents hash or link target."""
-    out: dict[str, tuple] = {}
-    for dirpath, dirs, files in os.walk(prefix):
-        for name in [*dirs, *files]:
-            full = os.path.join(dirpath, name)
-            rel = os.path.relpath(full, prefix)
-            if rel == os.path.join("conda-meta", "envlock.stamp"):
-                continue  # holds the finish time
-            st = os.lstat(full)
-            if stat.S_ISLNK(st.st_mode):
-                out[rel] = ("link", os.readlink(full))
-            elif stat.S_ISDIR(st.st_mode):
-                out[rel] = ("dir", stat.S_IMODE(st.st_mode))
-            else:
-                digest = hashlib.sha256(Path(full).read_bytes()).hexdigest()
-                out[rel] = ("file", stat.S_IMODE(st.st_mode), digest)
-    return out
-
-
-def records(prefix: Path) -> dict[str, str]:
-    meta = prefix / "conda-meta"
-    return {p.name: p.read_text() for p in sorted(meta.glob("*.json"))}
 
 
 def create(project: Path, cache: Path, **env: str) -> dict:

@@ -114,6 +114,12 @@ class PreparedArchives:
         finally:
             ahead.close()
 
+    def restart_preload(self) -> None:
+        """Read again what the fast linker needs: packages were extracted since it started."""
+        if self.preloaded is not None:
+            self.preloaded.close()
+            self.preloaded = preload([a.package for a in self.archives], self._root, self._platform)
+
     def wait_checks(self) -> None:
         """Raise what a background archive check found (a tampered or missing archive)."""
         if self._pending is not None:

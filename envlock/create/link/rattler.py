@@ -15,7 +15,12 @@ from pathlib import Path
 from envlock.core.errors import EnvlockError, InputError
 from envlock.create.cache import CachedArchive, expected_hash
 from envlock.create.link.prepare import LINKER_ENV, PreparedArchives
-from envlock.create.link.rattler_cache import evict, finish_modified_scan, rattler_has_package
+from envlock.create.link.rattler_cache import (
+    entry_of,
+    evict,
+    finish_modified_scan,
+    rattler_has_package,
+)
 
 
 async def _record_fields(item: CachedArchive) -> dict:
@@ -33,16 +38,34 @@ async def _record_fields(item: CachedArchive) -> dict:
         raw = await (await PackageArchive.from_path(item.path)).read_file("info/index.json")
     if raw is None:
         data = json.loads((await rattler.RepoDataRecord.from_package_archive(item.path)).to_json())
-    else:
-        raw_path = item.index_json.with_name(item.index_json.name + f".{os.getpid()}.raw")
-        try:
-            raw_path.write_bytes(bytes(raw))
-            data = json.loads(rattler.PackageRecord.from_index_json(raw_path, size=item.size, sha256=pkg.sha256).to_json())
-        finally:
-            raw_path.unlink(missing_ok=True)
+        for k in ("url", "channel", "fn"):
+            data.pop(k, None)
+        return data
+    raw_path = item.index_json.with_name(item.index_json.name + f".{os.getpid()}.raw")
+    try:
+        raw_path.write_bytes(bytes(raw))
+        return record_from_index_json(item, raw_path)
+    finally:
+        raw_path.unlink(missing_ok=True)
+
+
+def record_from_index_json(item: CachedArchive, index_json: Path) -> dict:
+    """The package's record from its ``info/index.json`` (read from the archive, or from an
+    extraction of the verified archive) with the lock's size and hashes."""
+    import rattler
+
+    data = json.loads(rattler.PackageRecord.from_index_json(
+        index_json, size=item.size, sha256=item.package.sha256 or None, md5=item.package.md5 or None).to_json())
     for k in ("url", "channel", "fn"):
         data.pop(k, None)
     return data
+
+
+def save_record(item: CachedArchive, data: dict) -> None:
+    """Keep the record beside the archive (the fast linker's plans start from it)."""
+    tmp = item.index_json.with_name(item.index_json.name + f".{os.getpid()}.tmp")
+    tmp.write_text(json.dumps(data))
+    tmp.replace(item.index_json)
 
 
 async def _index_record(item: CachedArchive, pkgs_cache: Path):  # noqa: ANN202 - rattler.RepoDataRecord
@@ -50,25 +73,49 @@ async def _index_record(item: CachedArchive, pkgs_cache: Path):  # noqa: ANN202 
 
     pkg = item.package
     if not item.index_json.exists():
-        data = await _record_fields(item)
-        tmp = item.index_json.with_name(item.index_json.name + f".{os.getpid()}.tmp")
-        tmp.write_text(json.dumps(data))
-        tmp.replace(item.index_json)
-    algorithm, digest = expected_hash(pkg)
+        save_record(item, await _record_fields(item))
     record = rattler.PackageRecord.from_index_json(
         item.index_json, size=item.size,
         sha256=pkg.sha256 if pkg.sha256 else None, md5=pkg.md5 if pkg.md5 else None)
-    if (record.name.normalized, str(record.version), str(record.build)) != (pkg.name.lower(), pkg.version, pkg.build):
-        raise EnvlockError(
-            f"{item.path}: archive holds {record.name.normalized} {record.version} {record.build}, but the lock "
-            f"says {pkg.name} {pkg.version} {pkg.build} for this {algorithm} ({digest}); the lock is inconsistent. "
-            "Regenerate it with `envlock lock`.", exit_code=1)
+    check_identity(item, record.name.normalized, str(record.version), str(record.build))
     # rattler never re-reads an archive whose extracted copy it holds (same sha256): then the record
     # can carry the lock's URL.  Otherwise it must read our verified copy (rattler does not check
     # the sha256 of file:// archives), and conda-meta gets the lock's URL after linking.
     cached = rattler_has_package(item.package, pkgs_cache)
     url = pkg.url if cached else item.path.as_uri()
     return rattler.RepoDataRecord(record, pkg.filename, url, pkg.channel or ""), cached
+
+
+def check_identity(item: CachedArchive, name: str, version: str, build: str) -> None:
+    """The archive holds the package the lock names."""
+    pkg = item.package
+    if (name, version, build) != (pkg.name.lower(), pkg.version, pkg.build):
+        algorithm, digest = expected_hash(pkg)
+        raise EnvlockError(
+            f"{item.path}: archive holds {name} {version} {build}, but the lock says {pkg.name} {pkg.version} "
+            f"{pkg.build} for this {algorithm} ({digest}); the lock is inconsistent. Regenerate it with `envlock lock`.",
+            exit_code=1)
+
+
+def extract_bz2_archives(prepared: PreparedArchives, pkgs_cache: Path) -> int:
+    """Cold ``.tar.bz2`` packages: extracted on every core (``extract``), their records kept,
+    and the fast linker's reads started again so that it links them."""
+    from envlock.create.link import extract
+
+    todo = extract.to_extract(prepared.archives, pkgs_cache)
+    if not todo or os.environ.get(LINKER_ENV) == "rattler":
+        return 0
+    todo = [prepared.verified(a) for a in todo]  # nothing reads an archive before its check is done
+    if not extract.extract_all(todo, pkgs_cache):
+        return 0
+    for item in todo:
+        entry = entry_of(pkgs_cache, item.package)
+        data = record_from_index_json(item, entry / "info" / "index.json")
+        check_identity(item, str(data.get("name", "")).lower(), data.get("version", ""), data.get("build", ""))
+        if not item.index_json.exists():
+            save_record(item, data)
+    prepared.restart_preload()
+    return len(todo)
 
 
 class _Reporter:
@@ -147,6 +194,7 @@ def link_packages(
 
     try:
         try:
+            extract_bz2_archives(prepared, pkgs_cache)
             if not fast():
                 rattler_install(archives)
         finally:
