@@ -19,11 +19,12 @@ from collections.abc import Mapping
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
+from envlock.lock.conda.solve_client import FAKE_VERSION, is_version_query
+
 ERROR_FILE_VAR = "ENVLOCK_SOLVER_ERROR_FILE"
 # A JSON file {platform: [{"name", "version", "build"}, ...]}: the packages of the lock being
 # replaced, which a ``create`` solve prefers (keeps) unless the specs force them to move.
 PREFER_FILE_VAR = "ENVLOCK_SOLVER_PREFER_FILE"
-FAKE_VERSION = "conda 24.11.3"  # what --version reports; conda-lock only logs it
 # A file each solve appends one JSON line to: pid, command, platform, start and end (time.time()).
 TRACE_FILE_VAR = "ENVLOCK_SOLVER_TRACE"
 
@@ -175,10 +176,6 @@ def _fail(message: str, environ: Mapping[str, str]) -> tuple[int, str]:
     if path:
         Path(path).write_text(message)
     return 1, json.dumps({"success": False, "message": message, "error": message})
-
-
-def is_version_query(argv: list[str]) -> bool:
-    return not argv or argv[0] in ("--version", "-V")
 
 
 async def answer(argv: list[str], environ: Mapping[str, str], gateway=None) -> tuple[int, str]:

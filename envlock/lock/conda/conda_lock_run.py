@@ -36,12 +36,11 @@ MAPPING_FILE = PYPI_TO_CONDA_FILE
 # only under load; the solve itself is deterministic, so a retry gives the same answer.
 _LAUNCHER = """#!{python}
 import os, subprocess, sys
-from envlock.lock.conda.adapter import FAKE_VERSION, is_version_query
+from envlock.lock.conda.solve_client import FAKE_VERSION, is_version_query, request
 if is_version_query(sys.argv[1:]):
     print(FAKE_VERSION)
     sys.exit(0)
 if os.environ.get({socket_var!r}):
-    from envlock.lock.conda.solve_server import request
     try:
         code, out = request(os.environ[{socket_var!r}], sys.argv[1:], dict(os.environ))
     except (OSError, ValueError, KeyError):

@@ -8,7 +8,7 @@ it imports conda-lock: the server loads the repodata the specs reach into one
 platform's solve reads what is already in memory and the two platforms share noarch.
 
 Protocol, over a Unix socket: the launcher sends one JSON line ``{"argv": [...], "env":
-{...}}`` and reads one JSON line ``{"rc": int, "stdout": str}``.  Any failure to get that
+{...}}`` and reads one JSON line ``{"rc": int, "stdout": str}`` (``solve_client.py``).  Any failure to get that
 answer (no server, a crash) makes the launcher run the adapter itself, as without a server.
 """
 
@@ -20,8 +20,6 @@ import os
 import sys
 from pathlib import Path
 
-# the environment variables of conda-lock's call that the adapter reads
-FORWARDED_ENV = ("CONDA_SUBDIR", "ENVLOCK_SOLVER_ERROR_FILE", "ENVLOCK_SOLVER_PREFER_FILE", "ENVLOCK_SOLVER_TRACE")
 READY = b"ready\n"
 _LIMIT = 1 << 28
 
@@ -75,21 +73,6 @@ async def serve(socket_path: str, channels: list[str], platforms: list[str], spe
     async with server:
         # the parent closes our stdin when the lock is done (or dies, which closes it too)
         await asyncio.get_running_loop().run_in_executor(None, sys.stdin.buffer.read)
-
-
-def request(socket_path: str, argv: list[str], environ: dict[str, str]) -> tuple[int, str]:
-    """The launcher's side: conda's (exit code, stdout) from the server; raises OSError or
-    ValueError when there is no usable answer."""
-    import socket
-
-    env = {k: environ[k] for k in FORWARDED_ENV if k in environ}
-    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
-        sock.connect(socket_path)
-        sock.sendall(json.dumps({"argv": argv, "env": env}).encode() + b"\n")
-        sock.shutdown(socket.SHUT_WR)
-        data = b"".join(iter(lambda: sock.recv(1 << 20), b""))
-    reply = json.loads(data)
-    return int(reply["rc"]), str(reply["stdout"])
 
 
 def main() -> None:
