@@ -6,15 +6,19 @@ channel: a few thousand names made of plausible syllables (``py-``, ``lib``, ``-
 several versions each, per-Python builds (``py311h1a2b3c4_0``) for compiled packages,
 ``pyhd8ed1ab_0`` noarch builds, dependency fan-out of 1-8 towards more popular (lower-ranked)
 names, and the TensorFlow stack a profile asks for (python, pip, numpy, keras, tensorflow cpu
-builds) in several versions; ``repodata.json`` per subdir (linux-64, osx-arm64, noarch), served
-as file://.  Records only: a lock reads repodata, never an archive.
+builds) in several versions; ``repodata.json`` per subdir (linux-64, osx-arm64, noarch) and
+its CEP-16 sharded form.  Records only: a lock reads repodata, never an archive.  Each channel
+is measured in three forms (lock_scale_forms.py): ``file://``, ``repodata.json`` over http, and
+shards over http (rattler reads shards only over http; a local http.server per form).
 
-Per size, alternating rounds: ``envlock lock`` of a 2-platform profile (linux-64, osx-arm64)
-vs one fresh process that runs ``rattler.solve`` for both platforms with the same specs and
-virtual packages.  Reports times, ratios (median of per-round ratios) and growth per size.
+Per size and form, alternating rounds: ``envlock lock`` of a 2-platform profile (linux-64,
+osx-arm64), ``envlock lock --update numpy`` on the lock it wrote, and one fresh process that
+runs ``rattler.solve`` for both platforms with the same specs and virtual packages.  One
+unmeasured lock and solve first fill rattler's http cache (an empty one per form).  Reports
+times, ratios (median of per-round ratios) and growth per size.
 
 Run:  python benchmarks/bench_lock_scale.py [--sizes 10000,100000,500000] [--rounds 3]
-                                            [--workdir DIR]
+                                            [--forms file,http-json,http-sharded] [--workdir DIR]
 Writes benchmarks/results/lock-scale-<time>.json.
 """
 
