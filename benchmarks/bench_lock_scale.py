@@ -6,15 +6,19 @@ channel: a few thousand names made of plausible syllables (``py-``, ``lib``, ``-
 several versions each, per-Python builds (``py311h1a2b3c4_0``) for compiled packages,
 ``pyhd8ed1ab_0`` noarch builds, dependency fan-out of 1-8 towards more popular (lower-ranked)
 names, and the TensorFlow stack a profile asks for (python, pip, numpy, keras, tensorflow cpu
-builds) in several versions; ``repodata.json`` per subdir (linux-64, osx-arm64, noarch), served
-as file://.  Records only: a lock reads repodata, never an archive.
+builds) in several versions; ``repodata.json`` per subdir (linux-64, osx-arm64, noarch) and
+its CEP-16 sharded form.  Records only: a lock reads repodata, never an archive.  Each channel
+is measured in three forms (lock_scale_forms.py): ``file://``, ``repodata.json`` over http, and
+shards over http (rattler reads shards only over http; a local http.server per form).
 
-Per size, alternating rounds: ``envlock lock`` of a 2-platform profile (linux-64, osx-arm64)
-vs one fresh process that runs ``rattler.solve`` for both platforms with the same specs and
-virtual packages.  Reports times, ratios (median of per-round ratios) and growth per size.
+Per size and form, alternating rounds: ``envlock lock`` of a 2-platform profile (linux-64,
+osx-arm64), ``envlock lock --update numpy`` on the lock it wrote, and one fresh process that
+runs ``rattler.solve`` for both platforms with the same specs and virtual packages.  One
+unmeasured lock and solve first fill rattler's http cache (an empty one per form).  Reports
+times, ratios (median of per-round ratios) and growth per size.
 
 Run:  python benchmarks/bench_lock_scale.py [--sizes 10000,100000,500000] [--rounds 3]
-                                            [--workdir DIR]
+                                            [--forms file,http-json,http-sharded] [--workdir DIR]
 Writes benchmarks/results/lock-scale-<time>.json.
 """
 
@@ -32,9 +36,13 @@ import sys
 import time
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from lock_scale_forms import FORMS, SUBDIRS, channel_urls, write_shards  # noqa: E402
+
 HERE = Path(__file__).resolve().parent
-LAYOUT = 1  # bump when the generated channel's shape changes
+LAYOUT = 2  # bump when the generated channel's shape changes
 PLATFORMS = {"linux-64": {"__glibc": "2.28"}, "osx-arm64": {"__osx": "14.0"}}
+UPDATE = "numpy"  # a dependency the lock holds, for `lock --update`
 SPECS = ["pip", "python 3.11.*", "tensorflow 2.19.* cpu*", "keras 3.*"]
 PYTHONS = ("3.10", "3.11", "3.12")
 _SYL = ("ar", "bo", "cy", "da", "el", "fo", "gi", "ha", "io", "ju", "ka", "lo", "mu", "ne", "ox", "pa", "qu", "ri",
@@ -138,12 +146,13 @@ def generate(root: Path, n_records: int, seed: int = 11) -> Path:
         (root / sd).mkdir(parents=True, exist_ok=True)
         (root / sd / "repodata.json").write_text(json.dumps(
             {"info": {"subdir": sd}, "packages": {}, "packages.conda": pkgs, "repodata_version": 1}))
+    write_shards(root)
     marker.write_text(json.dumps({"n": n_records, "layout": LAYOUT}))
     return root
 
 
 BARE_SOLVE = """
-import asyncio, json, sys, rattler
+import asyncio, json, os, sys, rattler
 channel, plats = sys.argv[1], {p: dict(kv.split('=') for kv in vs.split(',')) for p, vs in
                                 (a.split(':') for a in sys.argv[3:])}
 specs = json.loads(sys.argv[2])
@@ -155,16 +164,17 @@ async def main():
                                    virtual_packages=virtual)
         assert any(r.name.normalized == 'tensorflow' for r in recs)
 asyncio.run(main())
+os._exit(0)  # as the adapter does: py-rattler's tokio threads can crash interpreter finalization
 """
 
 
-def write_project(root: Path, channel: Path) -> Path:
+def write_project(root: Path, channel_url: str) -> Path:
     import yaml
 
     shutil.rmtree(root, ignore_errors=True)
     (root / "profiles").mkdir(parents=True)
     (root / "environment.template.yml").write_text(yaml.safe_dump(
-        {"name": "scale", "channels": [channel.as_uri()], "dependencies": ["python 3.11.*", "pip"]}))
+        {"name": "scale", "channels": [channel_url], "dependencies": ["python 3.11.*", "pip"]}))
     profile = {"name": "two", "platforms": list(PLATFORMS), "python": "3.11.*",
                "tensorflow": {"version": "2.19.*", "source": "conda", "variant": "cpu"}, "keras": "3.*",
                "virtual_packages": PLATFORMS}
@@ -180,50 +190,73 @@ def timed(cmd: list[str], env: dict | None = None) -> float:
     return time.perf_counter() - t
 
 
+def measure(work: Path, url: str, rounds: int, env: dict) -> dict:
+    """Alternating rounds of lock / lock --update / bare solve against one channel URL."""
+    envlock = [sys.executable, "-m", "envlock.cli.__main__"]
+    project = write_project(work / "project", url)
+    lock = [*envlock, "lock", "--project", str(project)]
+    update = [*lock, "--profile", "two", "--update", UPDATE]
+    bare = [sys.executable, "-c", BARE_SOLVE, url, json.dumps(SPECS),
+            *(f"{p}:{','.join(f'{k}={v}' for k, v in vps.items())}" for p, vps in PLATFORMS.items())]
+
+    def do_lock() -> float:
+        shutil.rmtree(project / "locks", ignore_errors=True)
+        return timed(lock, env)
+
+    steps = {"lock": do_lock, "update": lambda: timed(update, env), "bare": lambda: timed(bare, env)}
+    steps["bare"]()  # warm-up: an http channel's first fetch fills rattler's cache
+    steps["lock"]()
+    times: dict[str, list[float]] = {"lock": [], "update": [], "bare": [], "loadavg": []}
+    for i in range(rounds):
+        times["loadavg"].append(os.getloadavg()[0])
+        order = ["lock", "update", "bare"] if i % 2 == 0 else ["bare", "update", "lock"]
+        for key in order:
+            times[key].append(steps[key]())
+        print(f"    round {i + 1}: lock {times['lock'][-1]:.2f} s, update {times['update'][-1]:.2f} s, "
+              f"bare solve {times['bare'][-1]:.2f} s (load {times['loadavg'][-1]:.2f})", flush=True)
+    row: dict = {k: statistics.median(times[k]) for k in ("lock", "update", "bare")}
+    for k in ("lock", "update"):
+        row[f"{k}_ratio"] = statistics.median(a / b for a, b in zip(times[k], times["bare"], strict=True))
+    row["runs"] = times
+    return row
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--sizes", default="10000,100000,500000")
+    ap.add_argument("--forms", default=",".join(FORMS))
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--workdir", type=Path, default=HERE / "results" / "lock-scale")
     args = ap.parse_args()
     work = args.workdir.resolve()
-    envlock = [sys.executable, "-m", "envlock.cli.__main__"]
-    env = {**os.environ, "ENVLOCK_CACHE_DIR": str(work / "cache"), "RATTLER_CACHE_DIR": str(work / "rattler-cache")}
+    forms = args.forms.split(",")
+    # py-rattler's Gateway caches repodata under $XDG_CACHE_HOME/rattler (RATTLER_CACHE_DIR is not read)
+    env = {**os.environ, "ENVLOCK_CACHE_DIR": str(work / "cache"), "XDG_CACHE_HOME": str(work / "xdg-cache")}
     rows = []
     for n in (int(s) for s in args.sizes.split(",")):
         t = time.perf_counter()
         channel = generate(work / f"channel-{n}", n)
-        mb = sum((channel / sd / "repodata.json").stat().st_size for sd in ("linux-64", "osx-arm64", "noarch")) / 1e6
+        mb = sum((channel / sd / "repodata.json").stat().st_size for sd in SUBDIRS) / 1e6
         print(f"channel of {n} records ({mb:.0f} MB of repodata.json) ready in {time.perf_counter() - t:.1f} s", flush=True)
-        project = write_project(work / "project", channel)
-        lock = [*envlock, "lock", "--project", str(project)]
-        bare = [sys.executable, "-c", BARE_SOLVE, channel.as_uri(), json.dumps(SPECS),
-                *(f"{p}:{','.join(f'{k}={v}' for k, v in vps.items())}" for p, vps in PLATFORMS.items())]
-
-        def do_lock(project: Path = project, lock: list[str] = lock) -> float:
-            shutil.rmtree(project / "locks", ignore_errors=True)
-            return timed(lock, env)
-
-        def do_bare(bare: list[str] = bare) -> float:
-            return timed(bare, env)
-
-        times: dict[str, list[float]] = {"lock": [], "bare": [], "loadavg": []}
-        for i in range(args.rounds):
-            times["loadavg"].append(os.getloadavg()[0])
-            order = [("lock", do_lock), ("bare", do_bare)]
-            for key, fn in order[i % 2:] + order[: i % 2]:
-                times[key].append(fn())
-            print(f"  round {i + 1}: lock {times['lock'][-1]:.2f} s, bare solve {times['bare'][-1]:.2f} s "
-                  f"(load {times['loadavg'][-1]:.2f})", flush=True)
-        ratio = statistics.median(a / b for a, b in zip(times["lock"], times["bare"], strict=True))
-        rows.append({"records": n, "repodata_mb": round(mb), "lock_s": statistics.median(times["lock"]),
-                     "bare_solve_s": statistics.median(times["bare"]), "ratio": ratio, "runs": times})
-    print(f"\n{'records':>8} {'repodata':>9} {'lock s':>8} {'bare s':>8} {'lock/bare':>9}")
+        urls, servers = channel_urls(channel)
+        try:
+            for form in forms:
+                print(f"  {form}: {urls[form]}", flush=True)
+                shutil.rmtree(work / "xdg-cache", ignore_errors=True)
+                rows.append({"records": n, "form": form, "repodata_mb": round(mb),
+                             **measure(work, urls[form], args.rounds, env)})
+        finally:
+            for s in servers:
+                s.close()
+    print(f"\n{'records':>8} {'form':>12} {'lock s':>7} {'update s':>8} {'bare s':>7} {'lock/bare':>9} {'upd/bare':>8}")
     for r in rows:
-        print(f"{r['records']:>8} {r['repodata_mb']:>7} MB {r['lock_s']:8.2f} {r['bare_solve_s']:8.2f} {r['ratio']:8.2f}x")
-    for a, b in zip(rows, rows[1:], strict=False):
-        print(f"{a['records']} -> {b['records']} records: lock x{b['lock_s'] / a['lock_s']:.1f}, "
-              f"bare solve x{b['bare_solve_s'] / a['bare_solve_s']:.1f}")
+        print(f"{r['records']:>8} {r['form']:>12} {r['lock']:7.2f} {r['update']:8.2f} {r['bare']:7.2f} "
+              f"{r['lock_ratio']:8.2f}x {r['update_ratio']:7.2f}x")
+    for form in forms:
+        per = [r for r in rows if r["form"] == form]
+        for a, b in zip(per, per[1:], strict=False):
+            print(f"{form}: {a['records']} -> {b['records']} records: lock x{b['lock'] / a['lock']:.2f}, "
+                  f"update x{b['update'] / a['update']:.2f}, bare solve x{b['bare'] / a['bare']:.2f}")
     out = HERE / "results"
     out.mkdir(exist_ok=True)
     (out / f"lock-scale-{time.strftime('%Y%m%d-%H%M%S')}.json").write_text(json.dumps(rows, indent=2))

@@ -4,15 +4,20 @@ removed between the lock that was there and the one written (``envlock diff``'s 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from envlock.audit.diff import Change, diff_packages
 from envlock.core.errors import InputError
 from envlock.lockfile.unified import parse_unified
+
+if TYPE_CHECKING:  # envlock.audit loads every audit rule: only a re-lock that compares needs it
+    from envlock.audit.diff import Change
 
 
 def lock_changes(old: dict | None, new: dict) -> dict[str, list[Change]]:
     """Changes per platform of ``new`` (conda-lock unified lock mappings); a platform with
     nothing moved is left out.  With no old lock every package is "added"."""
+    from envlock.audit.diff import diff_packages
+
     after = parse_unified(Path("new"), new).by_platform()
     try:
         before = parse_unified(Path("old"), old).by_platform() if old else {}

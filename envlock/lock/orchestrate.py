@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import yaml
 
-from envlock.audit.diff import Change
 from envlock.core.errors import InputError
 from envlock.core.names import canonical_name
 from envlock.core.project import Project
@@ -24,6 +24,9 @@ from envlock.lockfile.unified import dump_lock, parse_unified, pip_entries
 from envlock.profiles.load import load_profile
 from envlock.profiles.model import LockSpec, Profile
 from envlock.profiles.render import render
+
+if TYPE_CHECKING:
+    from envlock.audit.diff import Change
 
 
 @dataclass

@@ -14,14 +14,19 @@ import asyncio
 import json
 import os
 import sys
+import time
+from collections.abc import Mapping
 from pathlib import Path
 from urllib.parse import unquote, urlparse
+
+from envlock.lock.conda.solve_client import FAKE_VERSION, is_version_query
 
 ERROR_FILE_VAR = "ENVLOCK_SOLVER_ERROR_FILE"
 # A JSON file {platform: [{"name", "version", "build"}, ...]}: the packages of the lock being
 # replaced, which a ``create`` solve prefers (keeps) unless the specs force them to move.
 PREFER_FILE_VAR = "ENVLOCK_SOLVER_PREFER_FILE"
-FAKE_VERSION = "conda 24.11.3"  # what --version reports; conda-lock only logs it
+# A file each solve appends one JSON line to: pid, command, platform, start and end (time.time()).
+TRACE_FILE_VAR = "ENVLOCK_SOLVER_TRACE"
 
 
 def _parse(argv: list[str]) -> tuple[str, dict[str, object], list[str]]:
@@ -112,47 +117,51 @@ def _installed(prefix: str | None) -> list[dict]:
     return [json.loads(p.read_text()) for p in sorted(meta.glob("*.json"))] if meta.is_dir() else []
 
 
-async def _locked_records(channels: list[str], platform: str, installed: list[dict]) -> list:
+async def _locked_records(gateway, channels: list[str], platform: str, installed: list[dict]) -> list:
     """RepoDataRecords for ``installed`` (name, version, build): the fake prefix's packages
-    for --update, or the previous lock's for a re-solve."""
+    for --update, or the previous lock's for a re-solve.  ``gateway``: the solve's own, so
+    the channel's repodata is read once."""
     import rattler
 
     if not installed:
         return []
     wanted = {(d["name"], str(d["version"]), d["build"]) for d in installed}
-    found = await rattler.Gateway().query(
+    found = await gateway.query(
         [rattler.Channel(c) for c in channels], [platform, "noarch"], [d["name"] for d in installed], recursive=False
     )
     return [r for per_channel in found for r in per_channel
             if (r.name.normalized, str(r.version), str(r.build)) in wanted]
 
 
-def _preferred(platform: str) -> list[dict]:
-    path = os.environ.get(PREFER_FILE_VAR)
+def _preferred(platform: str, environ: Mapping[str, str]) -> list[dict]:
+    path = environ.get(PREFER_FILE_VAR)
     if not path:
         return []
     return list(json.loads(Path(path).read_text()).get(platform, []))
 
 
-async def _solve(cmd: str, opts: dict, specs: list[str]) -> dict:
+async def _solve(cmd: str, opts: dict, specs: list[str], environ: Mapping[str, str], gateway=None) -> dict:
+    """conda's dry-run answer; ``gateway``: a rattler.Gateway shared with earlier solves
+    (the solve server's), or None for a fresh one."""
     import rattler
 
-    platform = os.environ.get("CONDA_SUBDIR") or str(rattler.Subdir.current())
+    gateway = gateway or rattler.Gateway()
+    platform = environ.get("CONDA_SUBDIR") or str(rattler.Subdir.current())
     channels, virtual = _split_channels(list(opts["channels"]), platform)
     installed = _installed(opts.get("prefix")) if cmd in ("install", "update") else []
     if installed:
-        locked = await _locked_records(channels, platform, installed)
+        locked = await _locked_records(gateway, channels, platform, installed)
         updating = {rattler.MatchSpec(s).name.normalized for s in specs}
         keep = [r for r in locked if r.name.normalized not in updating]
         all_specs = specs + [r.name.normalized for r in keep]
     else:
         # A fresh solve that prefers what the previous lock held: rattler keeps a locked
         # record unless the specs rule it out, so editing one spec moves only what it must.
-        preferred = _preferred(platform)
-        keep = await _locked_records(channels, platform, preferred) if preferred else []
+        preferred = _preferred(platform, environ)
+        keep = await _locked_records(gateway, channels, platform, preferred) if preferred else []
         all_specs = specs
     records = await rattler.solve(
-        sources=[rattler.Channel(c) for c in channels], specs=all_specs,
+        sources=[rattler.Channel(c) for c in channels], specs=all_specs, gateway=gateway,
         platforms=[platform, "noarch"], virtual_packages=virtual, locked_packages=keep,
     )
     before = {(d["name"], str(d["version"]), d["build"]) for d in installed}
@@ -162,34 +171,47 @@ async def _solve(cmd: str, opts: dict, specs: list[str]) -> dict:
             "actions": {"FETCH": changed, "LINK": changed}}
 
 
-def _fail(message: str) -> int:
-    path = os.environ.get(ERROR_FILE_VAR)
+def _fail(message: str, environ: Mapping[str, str]) -> tuple[int, str]:
+    path = environ.get(ERROR_FILE_VAR)
     if path:
         Path(path).write_text(message)
-    print(json.dumps({"success": False, "message": message, "error": message}))
-    return 1
+    return 1, json.dumps({"success": False, "message": message, "error": message})
+
+
+async def answer(argv: list[str], environ: Mapping[str, str], gateway=None) -> tuple[int, str]:
+    """(exit code, stdout) of conda for ``argv`` with ``environ`` as its environment."""
+    if is_version_query(argv):
+        return 0, FAKE_VERSION
+    cmd, opts, specs = _parse(argv)
+    if cmd == "list":
+        return 0, json.dumps(_installed(opts.get("prefix")))
+    if cmd in ("info", "config"):
+        return 0, json.dumps({"pkgs_dirs": [], "package cache": []})
+    if cmd not in ("create", "install", "update"):
+        return _fail(f"envlock's solver adapter does not implement '{cmd}'", environ)
+    start = time.time()
+    try:
+        result = await _solve(cmd, opts, specs, environ, gateway)
+    except Exception as exc:  # the solver's own explanation goes back to conda-lock verbatim
+        return _fail(str(exc).strip() or type(exc).__name__, environ)
+    finally:
+        _trace(environ, cmd, start)
+    return 0, json.dumps(result)
+
+
+def _trace(environ: Mapping[str, str], cmd: str, start: float) -> None:
+    path = environ.get(TRACE_FILE_VAR)
+    if path:
+        line = {"pid": os.getpid(), "cmd": cmd, "platform": environ.get("CONDA_SUBDIR"), "start": start, "end": time.time()}
+        with open(path, "a") as f:
+            f.write(json.dumps(line) + "\n")
 
 
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    if not argv or argv[0] in ("--version", "-V"):
-        print(FAKE_VERSION)
-        return 0
-    cmd, opts, specs = _parse(argv)
-    if cmd == "list":
-        print(json.dumps(_installed(opts.get("prefix"))))
-        return 0
-    if cmd in ("info", "config"):
-        print(json.dumps({"pkgs_dirs": [], "package cache": []}))
-        return 0
-    if cmd not in ("create", "install", "update"):
-        return _fail(f"envlock's solver adapter does not implement '{cmd}'")
-    try:
-        result = asyncio.run(_solve(cmd, opts, specs))
-    except Exception as exc:  # the solver's own explanation goes back to conda-lock verbatim
-        return _fail(str(exc).strip() or type(exc).__name__)
-    print(json.dumps(result))
-    return 0
+    code, out = asyncio.run(answer(argv, os.environ))
+    print(out)
+    return code
 
 
 def run() -> None:

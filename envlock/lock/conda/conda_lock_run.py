@@ -22,6 +22,7 @@ from envlock.core.yaml_load import safe_load
 from envlock.lock.conda.adapter import ERROR_FILE_VAR, PREFER_FILE_VAR
 from envlock.lock.conda.conda_exe import resolve_conda_exe
 from envlock.lock.conda.explain import explain_failure
+from envlock.lock.conda.server_proc import SOCKET_VAR, solve_server
 from envlock.lock.conda.virtual import virtual_packages
 from envlock.lockfile.urls import conda_build
 from envlock.profiles.model import LockSpec
@@ -29,11 +30,24 @@ from envlock.profiles.model import LockSpec
 MAPPING_FILE = PYPI_TO_CONDA_FILE
 
 
-# The executable conda-lock calls.  It runs the adapter in a child and retries when that
+# The executable conda-lock calls.  It answers --version itself, asks the solve server when
+# one runs (solve_server.py), and otherwise runs the adapter in a child, retrying when that
 # child dies from a signal: py-rattler's tokio workers have been seen to segfault, rarely and
 # only under load; the solve itself is deterministic, so a retry gives the same answer.
 _LAUNCHER = """#!{python}
-import subprocess, sys
+import os, subprocess, sys
+from envlock.lock.conda.solve_client import FAKE_VERSION, is_version_query, request
+if is_version_query(sys.argv[1:]):
+    print(FAKE_VERSION)
+    sys.exit(0)
+if os.environ.get({socket_var!r}):
+    try:
+        code, out = request(os.environ[{socket_var!r}], sys.argv[1:], dict(os.environ))
+    except (OSError, ValueError, KeyError):
+        pass
+    else:
+        print(out)
+        sys.exit(code)
 from envlock.core.child import die_with_parent, die_with_parent_now
 die_with_parent_now()
 for _ in range(3):
@@ -49,7 +63,7 @@ sys.exit(p.returncode if p.returncode >= 0 else 1)
 
 def write_launcher(exe: Path) -> Path:
     """Write the conda-compatible executable that answers through py-rattler."""
-    exe.write_text(_LAUNCHER.format(python=sys.executable))
+    exe.write_text(_LAUNCHER.format(python=sys.executable, socket_var=SOCKET_VAR))
     exe.chmod(0o755)
     return exe
 
@@ -87,16 +101,19 @@ def solve_conda(
     (v1) as a dict.  With ``previous_lock`` the solve prefers what it holds, except the
     packages named in ``update``, so only what must move moves.  ``channels``: the URLs the
     solver is handed (``spec.channels`` with credentials filled in)."""
-    from conda_lock.conda_lock import run_lock
-
     if conda_exe is not None:
         conda_exe = resolve_conda_exe(conda_exe)
     channels = list(channels if channels is not None else spec.channels)
     # envlock's adapter takes the previous lock as solver preferences; another conda gets
     # conda-lock's own --update path (a fake prefix), and a plain re-solve otherwise.
     own_solver = conda_exe is None
-    with tempfile.TemporaryDirectory(prefix="envlock-lock-") as tmp_s:
+    with tempfile.TemporaryDirectory(prefix="envlock-lock-") as tmp_s, contextlib.ExitStack() as stack:
         tmp = Path(tmp_s)
+        server = stack.enter_context(solve_server(tmp, channels, spec)) if own_solver else None
+        from conda_lock.conda_lock import run_lock  # while the server loads the repodata
+
+        server_env = server.ready_env() if server is not None else {}
+
         env_file = tmp / "environment.yml"
         env_file.write_text(yaml.safe_dump({
             "name": spec.name, "channels": channels, "platforms": spec.platforms,
@@ -117,7 +134,7 @@ def solve_conda(
         exe = conda_exe or str(write_launcher(tmp / "envlock-conda"))
         log = io.StringIO()
         try:
-            with _env({ERROR_FILE_VAR: str(error_file), PREFER_FILE_VAR: str(prefer_file)}), \
+            with _env({ERROR_FILE_VAR: str(error_file), PREFER_FILE_VAR: str(prefer_file), **server_env}), \
                     contextlib.redirect_stdout(log), contextlib.redirect_stderr(log):
                 run_lock(
                     [env_file], conda_exe=exe, platforms=spec.platforms, kinds=["lock"],
