@@ -2,8 +2,8 @@
 """Benchmark ``envlock create`` / ``check`` against the physical limits and against nepenthe.
 
 Builds a synthetic conda channel shaped like a TensorFlow environment (at --scale 1: 150
-packages, ~30,000 files, ~1.5 GB unpacked, archives ~2x compressed, mostly .conda with some
-.tar.bz2, nested site-packages trees, a few files with a text prefix placeholder), locks it
+packages, ~30,000 files, ~1.5 GB unpacked, archives ~2x compressed; --archive-format mixed:
+mostly .conda with some .tar.bz2, conda / tar.bz2: every package in that format), nested site-packages trees, a few files with a text prefix placeholder), locks it
 with ``envlock lock`` and measures, in one run:
 
   envlock cold create   empty package cache: hash the file:// archives in place, extract, link
@@ -19,6 +19,7 @@ with ``envlock lock`` and measures, in one run:
                         new inodes, same mtimes), then ``create``
 
 Run:  python benchmarks/bench_create.py [--scale 0.1] [--repeat 3] [--workdir DIR] [--keep]
+                                        [--archive-format {mixed,conda,tar.bz2}]
                                         [--drop-caches] [--settle S] [--envlock-from-here] [--warm-only]
                                         [--no-restore]
 Needs: PyPI reachable once to ``pip install`` this checkout (with its dependencies) and nepenthe
@@ -34,6 +35,7 @@ the spread of five runs a few percent here.  Ratios are medians of per-round rat
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 import platform
@@ -63,6 +65,7 @@ LAYOUT = 2  # bump when the synthetic channel's shape changes (invalidates a kep
 FILES_PER_DIR = 12
 PY = host_python_version()
 PYMM = ".".join(PY.split(".")[:2])
+ARCHIVE_FORMATS = ("mixed", "conda", "tar.bz2")
 
 
 # --- the synthetic channel -------------------------------------------------------------
@@ -90,7 +93,14 @@ def package_plan(scale: float, seed: int = 7) -> list[dict]:
     return plan
 
 
-def _make_package(channel: str, item: dict, index: int) -> str:
+def package_format(archive_format: str, index: int, total_bytes: int) -> str:
+    """mixed: like conda-forge today, .conda with a few small .tar.bz2; else every package in that format."""
+    if archive_format == "mixed":
+        return "tar.bz2" if (index % 10 == 5 and total_bytes < 5_000_000) else "conda"
+    return archive_format
+
+
+def _make_package(channel: str, item: dict, index: int, archive_format: str = "mixed") -> str:
     rnd = random.Random(index * 7919 + 1)
     name, n, total = item["name"], item["files"], item["bytes"]
     avg = max(64, total // n)
@@ -107,28 +117,34 @@ def _make_package(channel: str, item: dict, index: int) -> str:
         text.append(f"bin/{name}-tool")
     deps = [f"python {PYMM}.*"]
     spec = PackageSpec(name=name, version=item["version"], build=item["build"], depends=deps, files=files,
-                       text_prefix_files=text, fmt="tar.bz2" if (index % 10 == 5 and total < 5_000_000) else "conda")
+                       text_prefix_files=text, fmt=package_format(archive_format, index, total))
     write_package(Path(channel), spec)
     return name
 
 
-def build_synthetic_channel(root: Path, scale: float, jobs: int) -> tuple[Path, list[str], dict]:
+def build_synthetic_channel(root: Path, scale: float, jobs: int,
+                            archive_format: str = "mixed") -> tuple[Path, list[str], dict]:
+    """The channel under root/channel, reused when its marker names the same scale, layout and format."""
     channel = root / "channel"
     marker = channel / ".complete.json"
     plan = package_plan(scale)
-    if marker.exists() and json.loads(marker.read_text()).get("scale") == scale \
-            and json.loads(marker.read_text()).get("layout") == LAYOUT:
+    key = {"scale": scale, "layout": LAYOUT, "archive_format": archive_format}
+    if marker.exists() and key.items() <= json.loads(marker.read_text()).items():
         return channel, [p["name"] for p in plan], json.loads(marker.read_text())
     shutil.rmtree(channel, ignore_errors=True)
     channel.mkdir(parents=True)
     t = time.perf_counter()
-    write_package(channel, venv_python_spec())
+    python_fmt = "tar.bz2" if archive_format == "mixed" else archive_format
+    write_package(channel, dataclasses.replace(venv_python_spec(), fmt=python_fmt))
     with ProcessPoolExecutor(max_workers=jobs) as pool:
-        list(pool.map(_make_package, [str(channel)] * len(plan), plan, range(len(plan))))
+        list(pool.map(_make_package, [str(channel)] * len(plan), plan, range(len(plan)),
+                      [archive_format] * len(plan)))
     index_channel(channel)
-    info = {"scale": scale, "layout": LAYOUT, "packages": len(plan) + 1, "files": sum(p["files"] for p in plan),
+    archives = [f for f in channel.rglob("*") if f.name.endswith((".conda", ".tar.bz2"))]
+    info = {**key, "packages": len(plan) + 1, "files": sum(p["files"] for p in plan),
             "unpacked_bytes": sum(p["bytes"] for p in plan),
-            "archive_bytes": sum(f.stat().st_size for f in channel.rglob("*") if f.suffix in (".conda", ".bz2")),
+            "archive_bytes": sum(f.stat().st_size for f in archives),
+            "archives": {fmt: sum(f.name.endswith(fmt) for f in archives) for fmt in (".conda", ".tar.bz2")},
             "build_seconds": round(time.perf_counter() - t, 1)}
     marker.write_text(json.dumps(info))
     return channel, [p["name"] for p in plan], info
@@ -200,6 +216,10 @@ def sequential_tar(channel: Path, dest: Path) -> float:
             for part in ("pkg-*", "info-*"):
                 subprocess.run(f"unzip -p '{a}' '{part}' | tar --zstd -x -C '{dest}'", shell=True, check=True)
     return time.perf_counter() - t
+
+
+def archive_counts(info: dict) -> str:
+    return ", ".join(f"{n} {fmt}" for fmt, n in info["archives"].items())
 
 
 def tree_stats(path: Path) -> tuple[int, int]:
@@ -289,6 +309,8 @@ def main() -> int:
     ap.add_argument("--repeat", type=int, default=3, help="repetitions of each warm measurement (median reported)")
     ap.add_argument("--workdir", type=Path, default=HERE / "results" / "work")
     ap.add_argument("--jobs", type=int, default=os.cpu_count() or 2)
+    ap.add_argument("--archive-format", choices=ARCHIVE_FORMATS, default="mixed",
+                    help="mixed: mostly .conda, a few .tar.bz2 (conda-forge today); conda or tar.bz2: every package")
     ap.add_argument("--keep", action="store_true", help="keep the channel and environments (reused by the next run)")
     ap.add_argument("--no-nepenthe", action="store_true")
     ap.add_argument("--warm-only", action="store_true",
@@ -304,10 +326,10 @@ def main() -> int:
     args = ap.parse_args()
     work = args.workdir.resolve()
     work.mkdir(parents=True, exist_ok=True)
-    print(f"building the synthetic channel (scale {args.scale}) in {work} ...", flush=True)
-    channel, names, info = build_synthetic_channel(work, args.scale, args.jobs)
+    print(f"building the synthetic channel (scale {args.scale}, {args.archive_format}) in {work} ...", flush=True)
+    channel, names, info = build_synthetic_channel(work, args.scale, args.jobs, args.archive_format)
     print(f"  {info['packages']} packages, {info['files']} files, {info['unpacked_bytes'] / 1e9:.2f} GB unpacked, "
-          f"{info['archive_bytes'] / 1e9:.2f} GB archives", flush=True)
+          f"{info['archive_bytes'] / 1e9:.2f} GB archives ({archive_counts(info)})", flush=True)
 
     envlock = envlock_exe(work, args.envlock_from_here)
     project = write_project(work, channel.as_uri(), names)
@@ -469,6 +491,8 @@ def main() -> int:
     ]
     goals_met = {}
     print()
+    print(f"archive format: {args.archive_format} ({archive_counts(info)}); "
+          f"load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     print(f"{'measurement':34} {'seconds':>9} {'ratio':>8}  goal")
     for label, key, ref, goal in rows:
         if key not in med or (ref and ref not in med):
@@ -499,7 +523,8 @@ def main() -> int:
     out.mkdir(exist_ok=True)
     path = out / f"create-{time.strftime('%Y%m%d-%H%M%S')}.json"
     path.write_text(json.dumps({
-        "scale": args.scale, "channel": info, "environment": {"files": env_files, "bytes": env_bytes},
+        "scale": args.scale, "archive_format": args.archive_format, "channel": info,
+        "load_average_end": os.getloadavg(), "environment": {"files": env_files, "bytes": env_bytes},
         "runs": results, "median_s": med, "settle_s": args.settle, "drop_caches": args.drop_caches,
         "paired_ratios": {label: ratio_of(key, ref) for label, key, ref, _g in rows if ref and key in med and ref in med}, "envlock_phases": phases, "warm_linker": sorted(linkers), "goals_met": goals_met,
         "check_caught": {"modified": caught_modified, "deleted": caught_deleted},
