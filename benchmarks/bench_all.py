@@ -116,7 +116,7 @@ def scale_rows(doc: dict) -> list[dict]:
     for size in doc["sizes"]:
         files = size["environment"]["files"]
         med = size["median_s"]
-        ratios = size.get("paired_ratios", {})
+        ratios = size.get("ratios", {})
         for col, ref, key in (("envlock_warm", "cp_al", "warm / cp -al"), ("envlock_cold", "tar_sequential", "cold / tar -x")):
             if col in med:
                 rows.append(_row(f"scale {files:,} files: {col.replace('envlock_', '')} create", med[col],

@@ -1,5 +1,5 @@
-"""Cold ``.tar.bz2`` packages extracted by envlock (``envlock.create.link.extract``): the same
-files as rattler's own extraction, a cache entry rattler and the fast linker take as theirs,
+"""Cold packages extracted by envlock (``envlock.create.link.extract``), ``.tar.bz2`` and
+``.conda``: the same files as rattler's own extraction, a cache entry rattler and the fast linker take as theirs,
 nothing left behind when an extraction fails; end to end, a cold create from a ``.tar.bz2``
 channel is linked by the fast linker and equals a create linked by rattler alone."""
 
@@ -24,14 +24,14 @@ from envlock.lockfile import LockedPackage
 pytest_plugins = ["create_support"]
 
 
-def spec() -> PackageSpec:
-    return PackageSpec("bzpkg", "1.0", "h0_0", files={
+def spec(fmt: str = "tar.bz2") -> PackageSpec:
+    return PackageSpec("bzpkg", "1.0", "h0_0", fmt=fmt, files={
         "bin/tool": b"#!/bin/sh\necho tool\n", "etc/conf": f"root={PREFIX_PLACEHOLDER}\n".encode(),
         **payload(25, 3000, "bzpkg")}, symlinks={"bin/tool-link": "tool"}, text_prefix_files=["etc/conf"])
 
 
-def archive_item(channel: Path, root: Path) -> CachedArchive:
-    path = channel / "linux-64" / spec().filename
+def archive_item(channel: Path, root: Path, fmt: str = "tar.bz2") -> CachedArchive:
+    path = channel / "linux-64" / spec(fmt).filename
     digest = hashlib.sha256(path.read_bytes()).hexdigest()
     pkg = LockedPackage(name="bzpkg", version="1.0", build="h0_0", platform="linux-64", url=path.as_uri(),
                         sha256=digest, channel=channel.as_uri())
@@ -54,12 +54,13 @@ def files_of(root: Path) -> dict[str, tuple]:
     return out
 
 
-def test_extraction_equals_rattlers_and_is_taken_as_its_own(tmp_path: Path) -> None:
+@pytest.mark.parametrize("fmt", ["tar.bz2", "conda"])
+def test_extraction_equals_rattlers_and_is_taken_as_its_own(tmp_path: Path, fmt: str) -> None:
     import rattler.package_streaming as ps
 
-    channel = build_channel(tmp_path / "channel", [spec()])
+    channel = build_channel(tmp_path / "channel", [spec(fmt)])
     pkgs = tmp_path / "pkgs"
-    item = archive_item(channel, tmp_path)
+    item = archive_item(channel, tmp_path, fmt)
     assert extract.to_extract([item], pkgs) == [item]
     assert extract.extract_all([item], pkgs) == 1
     entry = entry_of(pkgs, item.package)
@@ -72,14 +73,15 @@ def test_extraction_equals_rattlers_and_is_taken_as_its_own(tmp_path: Path) -> N
     assert not list((pkgs / ".extracting").iterdir())
 
 
-def test_failed_extraction_leaves_nothing(tmp_path: Path) -> None:
-    channel = build_channel(tmp_path / "channel", [spec()])
-    item = archive_item(channel, tmp_path)
-    broken = tmp_path / "broken.tar.bz2"
+@pytest.mark.parametrize("fmt", ["tar.bz2", "conda"])
+def test_failed_extraction_leaves_nothing(tmp_path: Path, fmt: str) -> None:
+    channel = build_channel(tmp_path / "channel", [spec(fmt)])
+    item = archive_item(channel, tmp_path, fmt)
+    broken = tmp_path / f"broken.{fmt}"
     broken.write_bytes(item.path.read_bytes()[: item.size // 3])  # truncated: the decoder fails
     bad = dataclasses.replace(item, path=broken)
     pkgs = tmp_path / "pkgs"
-    with pytest.raises(extract.EnvlockError, match=r"broken\.tar\.bz2: extracting bzpkg 1\.0-h0_0 failed"):
+    with pytest.raises(extract.EnvlockError, match=rf"broken\.{fmt}: extracting bzpkg 1\.0-h0_0 failed"):
         extract.extract_all([bad], pkgs)
     assert not os.path.lexists(entry_of(pkgs, item.package))
     assert not list((pkgs / ".extracting").iterdir())

@@ -61,7 +61,7 @@ def test_a_cold_create_leaves_the_link_plans_for_the_next(project: Path, cache: 
     """CI saves the package cache once, after the cold run: the link plans and their set must
     be in it, or every restored run would work them out again."""
     prefix = env_prefix(project)
-    assert create(project, cache)["linker"] == "rattler"  # cold: rattler extracts and links
+    assert create(project, cache)["linker"] == "fast+rattler"  # cold: envlock extracts, the fast linker links
     made = [*cache.glob("archives/*/*.linkplan"), *cache.glob("archives/.plansets/*.json")]
     assert any(p.parent.name == ".plansets" for p in made) and len(made) > 1
     before = {p: p.stat().st_mtime_ns for p in made}
@@ -151,8 +151,8 @@ def test_plan_set_vouches_for_unchanged_lock_files_only(project: Path, cache: Pa
     assert ptool_lock.read_bytes()[8:40] != bytes(32)  # extracted again by rattler
 
 
-def test_rattler_only_when_forced_or_cold(project: Path, cache: Path) -> None:
-    assert create(project, cache)["linker"] == "rattler"  # cold cache: nothing extracted yet
+def test_rattler_only_when_forced(project: Path, cache: Path) -> None:
+    assert create(project, cache)["linker"] == "fast+rattler"  # cold cache: extracted by envlock, then linked
     shutil.rmtree(env_prefix(project))
     assert create(project, cache, **RATTLER)["linker"] == "rattler"
 

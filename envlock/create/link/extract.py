@@ -1,15 +1,17 @@
-"""Extract ``.tar.bz2`` archives into py-rattler's package cache ourselves, on every core.
+"""Extract package archives into py-rattler's package cache ourselves, on every core.
 
-Why: rattler decodes bzip2 on one thread per archive with a slower decoder than GNU tar's
-``bzip2``; a cold create from a ``.tar.bz2`` channel was slower than extracting the same
-archives one after another with ``tar -xjf``.  Here each archive is decoded by a native
-process (``ibzip2`` from indexed_bzip2, a faster decoder, else ``lbzip2``, else ``bzip2``)
-piped into ``tar -x``, as many at a time as there are cores, the largest first.  An
-extraction is written the way rattler writes one (the directory ``<name>-<version>-<build>``,
-then its ``.lock`` holding a revision and the archive's sha256), so rattler and the fast
-linker both take it as their own; ``.conda`` archives are left to rattler, whose zstd path
-is fast.  Only archives already checked against the lock's sha256 are extracted, and nothing
-lands under its final name before the extraction is complete.
+Why: a cold create spent most of its time in ``rattler.install`` extracting, which decodes
+``.tar.bz2`` on one thread per archive with a slower decoder than GNU tar's ``bzip2`` (a cold
+create from a ``.tar.bz2`` channel was slower than ``tar -xjf`` of the same archives one after
+another), and left every package of a channel that mixes formats to rattler's slower linking.
+Here each archive is unpacked by ``tar -x`` fed by a decoder outside the GIL — for
+``.tar.bz2`` a native process (``ibzip2`` from indexed_bzip2, a faster decoder, else ``lbzip2``,
+else ``bzip2``), for ``.conda`` python-zstandard in a thread — as many at a time as there are
+cores, the largest first.  An extraction is written the way rattler writes one (the directory
+``<name>-<version>-<build>``, then its ``.lock`` holding a revision and the archive's sha256),
+so rattler and the fast linker both take it as their own.  Only archives already checked
+against the lock's sha256 are extracted, and nothing lands under its final name before the
+extraction is complete.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 from envlock.core.child import die_with_parent
@@ -29,7 +32,9 @@ from envlock.create.cache import CachedArchive
 from envlock.create.link.rattler_cache import entry_of, entry_stamp_path
 
 REVISION = 1  # what rattler writes for a first extraction (big-endian u64 before the sha256)
-SUFFIX = ".tar.bz2"
+FORMATS = (".tar.bz2", ".conda")
+POLL = 0.005
+CHUNK = 1 << 20
 
 
 def decoder(threads: int) -> list[str] | None:
@@ -46,33 +51,34 @@ def decoder(threads: int) -> list[str] | None:
 
 
 def to_extract(archives: Sequence[CachedArchive], pkgs_cache: Path) -> list[CachedArchive]:
-    """The ``.tar.bz2`` archives with a sha256 whose package rattler's cache does not hold at all
-    (an entry that is there, valid or not, is rattler's to judge)."""
-    return [a for a in archives if a.package.filename.endswith(SUFFIX) and a.package.sha256
+    """The archives with a sha256 whose package rattler's cache does not hold at all (an entry
+    that is there, valid or not, is rattler's to judge)."""
+    return [a for a in archives if a.package.filename.endswith(FORMATS) and a.package.sha256
             and not os.path.lexists(entry_of(pkgs_cache, a.package))]
 
 
 def extract_all(archives: Sequence[CachedArchive], pkgs_cache: Path, *, jobs: int | None = None,
                 on_extracted: Callable[[CachedArchive], None] | None = None) -> int:
-    """Extract ``archives`` (see ``to_extract``) into ``pkgs_cache``; returns how many were.
-    Without ``tar`` or a bzip2 decoder nothing is done (rattler extracts them).  The pipelines
-    are started from this thread (so they die with this process) and polled, not waited on
-    from pool threads."""
+    """Extract ``archives`` (see ``to_extract``) into ``pkgs_cache``; returns how many were
+    (0 without ``tar``: rattler extracts them; a ``.tar.bz2`` without a bzip2 decoder is left to
+    rattler too).  Every process is started from this thread, so it dies with this process."""
     cores = os.cpu_count() or 1
     jobs = max(1, min(jobs or cores, len(archives) or 1))
     tar = shutil.which("tar")
-    command = decoder(max(1, cores // jobs))
-    if not archives or tar is None or command is None:
+    bz2 = decoder(max(1, cores // jobs))
+    todo = [a for a in archives if bz2 is not None or not a.package.filename.endswith(".tar.bz2")]
+    if not todo or tar is None:
         return 0
     staging = pkgs_cache / ".extracting"
     staging.mkdir(parents=True, exist_ok=True)
     _prune(staging)
-    waiting = sorted(archives, key=lambda a: a.size, reverse=True)
+    waiting = sorted(todo, key=lambda a: a.size, reverse=True)
     running: list[_Extraction] = []
+    feeders = ThreadPoolExecutor(max_workers=jobs)
     try:
         while waiting or running:
             while waiting and len(running) < jobs:
-                running.append(_Extraction(waiting.pop(0), pkgs_cache, staging, command, tar))
+                running.append(_Extraction(waiting.pop(0), pkgs_cache, staging, bz2, tar, feeders))
             done = [x for x in running if x.finished()]
             if not done:
                 time.sleep(POLL)
@@ -85,16 +91,15 @@ def extract_all(archives: Sequence[CachedArchive], pkgs_cache: Path, *, jobs: in
     finally:
         for x in running:
             x.abandon()
-    return len(archives)
-
-
-POLL = 0.005
+        feeders.shutdown(wait=True)
+    return len(todo)
 
 
 class _Extraction:
-    """One archive: ``decoder archive | tar -x`` into a work directory, renamed into place."""
+    """One archive unpacked by ``tar -x`` into a work directory, then renamed into place."""
 
-    def __init__(self, item: CachedArchive, pkgs_cache: Path, staging: Path, decode: list[str], tar: str) -> None:
+    def __init__(self, item: CachedArchive, pkgs_cache: Path, staging: Path, bz2: list[str] | None, tar: str,
+                 feeders: ThreadPoolExecutor) -> None:
         import tempfile
 
         self.item = item
@@ -102,27 +107,39 @@ class _Extraction:
         self.work = staging / f"{self.entry.name}-{os.getpid()}-{os.urandom(4).hex()}"
         self.work.mkdir()
         self.errors = tempfile.TemporaryFile()  # noqa: SIM115 - closed by settle() or abandon()
-        self.dec = subprocess.Popen([*decode, str(item.path)], stdout=subprocess.PIPE, stderr=self.errors,
-                                    preexec_fn=die_with_parent())
-        try:
-            self.tar = subprocess.Popen([tar, "-x", "-f", "-", "-p", "--no-same-owner", "-C", str(self.work)],
-                                        stdin=self.dec.stdout, stderr=self.errors, preexec_fn=die_with_parent())
-        except BaseException:
-            self.dec.kill()
-            raise
-        finally:
-            self.dec.stdout.close()  # type: ignore[union-attr]  # tar holds the pipe now
+        self.dec: subprocess.Popen | None = None
+        self.feeder: Future | None = None
+        untar = [tar, "-x", "-f", "-", "-p", "--no-same-owner", "-C", str(self.work)]
+        if item.package.filename.endswith(".tar.bz2"):
+            assert bz2 is not None
+            self.dec = subprocess.Popen([*bz2, str(item.path)], stdout=subprocess.PIPE, stderr=self.errors,
+                                        preexec_fn=die_with_parent())
+            try:
+                self.tar = subprocess.Popen(untar, stdin=self.dec.stdout, stderr=self.errors, preexec_fn=die_with_parent())
+            except BaseException:
+                self.dec.kill()
+                raise
+            finally:
+                self.dec.stdout.close()  # type: ignore[union-attr]  # tar holds the pipe now
+        else:  # .conda: its two zstd tarballs, one after the other (-i: read past the first one's end)
+            self.tar = subprocess.Popen([*untar, "-i"], stdin=subprocess.PIPE, stderr=self.errors,
+                                        preexec_fn=die_with_parent())
+            self.feeder = feeders.submit(_feed_conda, item.path, self.tar.stdin)
 
     def finished(self) -> bool:
-        return self.tar.poll() is not None and self.dec.poll() is not None
+        return ((self.feeder is None or self.feeder.done()) and self.tar.poll() is not None
+                and (self.dec is None or self.dec.poll() is not None))
 
     def settle(self) -> None:
         """Put the finished extraction in place, or raise what went wrong."""
         pkg, work = self.item.package, self.work
         try:
-            if self.dec.returncode or self.tar.returncode:
+            fed = None if self.feeder is None else self.feeder.exception()
+            if fed is not None or (self.dec is not None and self.dec.returncode) or self.tar.returncode:
                 self.errors.seek(0)
                 why = self.errors.read(4000).decode(errors="replace").strip().splitlines()
+                if fed is not None:
+                    why.insert(0, str(fed) or type(fed).__name__)
                 raise EnvlockError(
                     f"{self.item.path}: extracting {pkg.name} {pkg.version}-{pkg.build} failed "
                     f"({' '.join(why[:3]) or 'no message'}). The archive passed its sha256 check, so the disk is the "
@@ -142,11 +159,32 @@ class _Extraction:
 
     def abandon(self) -> None:
         for proc in (self.dec, self.tar):
-            if proc.poll() is None:
+            if proc is not None and proc.poll() is None:
                 proc.kill()
-            proc.wait()
+            if proc is not None:
+                proc.wait()
+        if self.feeder is not None:
+            self.feeder.exception()  # the killed tar ends its feeding (a broken pipe)
         self.errors.close()
         shutil.rmtree(self.work, ignore_errors=True)
+
+
+def _feed_conda(archive: Path, sink) -> None:  # noqa: ANN001 - tar's stdin
+    """Decode a ``.conda``'s ``info-*`` and ``pkg-*`` tarballs into ``sink`` (zstd outside the GIL)."""
+    import zipfile
+
+    import zstandard
+
+    try:
+        with zipfile.ZipFile(archive) as zf:
+            members = sorted((n for n in zf.namelist() if n.endswith(".tar.zst")), key=lambda n: not n.startswith("info-"))
+            if not members:
+                raise ValueError("no .tar.zst member: not a .conda package")
+            for name in members:
+                with zf.open(name) as src:
+                    zstandard.ZstdDecompressor().copy_stream(src, sink, read_size=CHUNK, write_size=CHUNK)
+    finally:
+        sink.close()
 
 
 def _prune(staging: Path) -> None:

@@ -97,8 +97,8 @@ def check_identity(item: CachedArchive, name: str, version: str, build: str) -> 
             exit_code=1)
 
 
-def extract_bz2_archives(prepared: PreparedArchives, pkgs_cache: Path) -> int:
-    """Cold ``.tar.bz2`` packages: extracted on every core (``extract``), their records kept,
+def extract_cold_archives(prepared: PreparedArchives, pkgs_cache: Path) -> int:
+    """Cold packages: extracted on every core (``extract``), their records kept,
     and the fast linker's reads started again so that it links them."""
     from envlock.create.link import extract
 
@@ -194,7 +194,7 @@ def link_packages(
 
     try:
         try:
-            extract_bz2_archives(prepared, pkgs_cache)
+            extract_cold_archives(prepared, pkgs_cache)
             if not fast():
                 rattler_install(archives)
         finally:
