@@ -256,12 +256,31 @@ def ensure_archive(root: Path, pkg: LockedPackage) -> tuple[Path, bool]:
     return archive, True
 
 
+def unchecked_local(root: Path, pkg: LockedPackage) -> Path | None:
+    """The local-channel archive of ``pkg`` when it would have to be hashed now (no matching
+    stamp), else None."""
+    local = local_archive(source_url(pkg))
+    if local is None:
+        return None
+    algorithm, digest = expected_hash(pkg)
+    return None if _stamp_matches(local, algorithm, digest, stamp_of=archive_path(root, pkg), url=pkg.url) else local
+
+
 def fetch_all(
     root: Path, packages: Sequence[LockedPackage], *, jobs: int = 8,
     on_done: Callable[[LockedPackage, bool, int], None] | None = None,
+    defer: Callable[[LockedPackage], bool] | None = None,
 ) -> list[CachedArchive]:
-    """Make every archive present and verified, in parallel; the first failure is raised."""
+    """Make every archive present and verified, in parallel; the first failure is raised.
+    ``defer(pkg)`` true: a local-channel archive that would be hashed now is returned
+    unverified (``verified=False``) instead — its reader hashes it in the same pass
+    (``ensure_archive`` before anything else reads it)."""
     def one(pkg: LockedPackage) -> CachedArchive:
+        if defer is not None and defer(pkg) and (local := unchecked_local(root, pkg)) is not None:
+            size = local.stat().st_size
+            if on_done:
+                on_done(pkg, True, size)  # as ``ensure_archive``: checked for the first time (later)
+            return CachedArchive(pkg, local, index_path(root, pkg), True, size, verified=False)
         path, downloaded = ensure_archive(root, pkg)
         size = path.stat().st_size
         if on_done:

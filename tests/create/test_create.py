@@ -147,6 +147,8 @@ def test_tampered_package_at_url(built, tmp_path: Path, restore_channel_file) ->
     assert "sha256 mismatch for ptool 1.0-h0_0" in r.stderr and "Traceback" not in r.stderr
     assert_untouched(project, prefix, before)
     assert not list((tmp_path / "cold-cache" / "archives").rglob("ptool-1.0-h0_0.conda"))
+    # its check runs where it is extracted (one read of the archive): nothing of it is extracted
+    assert not list((tmp_path / "cold-cache" / "pkgs").glob("ptool-*"))
 
 
 def test_truncated_package_at_url(built, tmp_path: Path, restore_channel_file) -> None:

@@ -140,3 +140,24 @@ def test_cold_bz2_create_is_fast_linked_and_equals_rattlers(bz2_project: Path, t
     shutil.rmtree(prefix)
     assert create(cache)["linker"].startswith("fast")  # warm, from those extractions
     assert {k: v.replace(str(cache), str(tmp_path / "cache-rattler")) for k, v in records(prefix).items()} == want_meta
+
+
+def test_archive_left_to_its_extraction_is_still_hashed_before_the_swap(tmp_path: Path) -> None:
+    """A cold local archive is not hashed up front (its extraction hashes it, in the same read);
+    if nothing extracts it, ``wait_checks`` (before the swap) hashes it: a changed archive fails."""
+    from envlock.core.errors import CheckFailed
+    from envlock.create.link.prepare import PreparedArchives
+
+    channel = build_channel(tmp_path / "channel", [spec("conda")])
+    item = archive_item(channel, tmp_path, "conda")
+    data = item.path.read_bytes()
+    item.path.write_bytes(data[:-1] + bytes([data[-1] ^ 1]))  # changed after the lock was made
+    with PreparedArchives(tmp_path / "cache", [item.package], "linux-64", jobs=2) as prepared:
+        [left] = prepared.archives
+        assert not left.verified
+        with pytest.raises(CheckFailed, match="sha256 mismatch for bzpkg 1.0-h0_0"):
+            prepared.wait_checks()
+    item.path.write_bytes(data)
+    with PreparedArchives(tmp_path / "cache", [item.package], "linux-64", jobs=2) as prepared:
+        prepared.wait_checks()
+        assert prepared.verified(prepared.archives[0]).verified

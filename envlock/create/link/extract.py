@@ -58,10 +58,13 @@ def to_extract(archives: Sequence[CachedArchive], pkgs_cache: Path) -> list[Cach
 
 
 def extract_all(archives: Sequence[CachedArchive], pkgs_cache: Path, *, jobs: int | None = None,
+                check: Callable[[CachedArchive], CachedArchive] | None = None,
                 on_extracted: Callable[[CachedArchive], None] | None = None) -> int:
     """Extract ``archives`` (see ``to_extract``) into ``pkgs_cache``; returns how many were
     (0 without ``tar``: rattler extracts them; a ``.tar.bz2`` without a bzip2 decoder is left to
-    rattler too).  Every process is started from this thread, so it dies with this process."""
+    rattler too).  ``check``: verifies an archive not checked yet (hashes it), on a worker
+    thread right before it is unpacked — the disk read that the unpacking then finds in the page
+    cache.  Every process is started from this thread, so it dies with this process."""
     cores = os.cpu_count() or 1
     jobs = max(1, min(jobs or cores, len(archives) or 1))
     tar = shutil.which("tar")
@@ -78,7 +81,7 @@ def extract_all(archives: Sequence[CachedArchive], pkgs_cache: Path, *, jobs: in
     try:
         while waiting or running:
             while waiting and len(running) < jobs:
-                running.append(_Extraction(waiting.pop(0), pkgs_cache, staging, bz2, tar, feeders))
+                running.append(_Extraction(waiting.pop(0), pkgs_cache, staging, bz2, tar, feeders, check))
             done = [x for x in running if x.finished()]
             if not done:
                 time.sleep(POLL)
@@ -99,17 +102,26 @@ class _Extraction:
     """One archive unpacked by ``tar -x`` into a work directory, then renamed into place."""
 
     def __init__(self, item: CachedArchive, pkgs_cache: Path, staging: Path, bz2: list[str] | None, tar: str,
-                 feeders: ThreadPoolExecutor) -> None:
+                 feeders: ThreadPoolExecutor, check: Callable[[CachedArchive], CachedArchive] | None) -> None:
         import tempfile
 
-        self.item = item
+        self.item, self._bz2, self._tar_exe, self._feeders = item, bz2, tar, feeders
         self.entry = entry_of(pkgs_cache, item.package)
         self.work = staging / f"{self.entry.name}-{os.getpid()}-{os.urandom(4).hex()}"
         self.work.mkdir()
         self.errors = tempfile.TemporaryFile()  # noqa: SIM115 - closed by settle() or abandon()
         self.dec: subprocess.Popen | None = None
+        self.tar: subprocess.Popen | None = None
         self.feeder: Future | None = None
-        untar = [tar, "-x", "-f", "-", "-p", "--no-same-owner", "-C", str(self.work)]
+        self.checking: Future | None = None
+        if check is not None and not item.verified:
+            self.checking = feeders.submit(check, item)
+        else:
+            self._unpack()
+
+    def _unpack(self) -> None:
+        item, bz2 = self.item, self._bz2
+        untar = [self._tar_exe, "-x", "-f", "-", "-p", "--no-same-owner", "-C", str(self.work)]
         if item.package.filename.endswith(".tar.bz2"):
             assert bz2 is not None
             self.dec = subprocess.Popen([*bz2, str(item.path)], stdout=subprocess.PIPE, stderr=self.errors,
@@ -124,9 +136,17 @@ class _Extraction:
         else:  # .conda: its two zstd tarballs, one after the other (-i: read past the first one's end)
             self.tar = subprocess.Popen([*untar, "-i"], stdin=subprocess.PIPE, stderr=self.errors,
                                         preexec_fn=die_with_parent())
-            self.feeder = feeders.submit(_feed_conda, item.path, self.tar.stdin)
+            self.feeder = self._feeders.submit(_feed_conda, item.path, self.tar.stdin)
 
     def finished(self) -> bool:
+        if self.checking is not None:
+            if not self.checking.done():
+                return False
+            if self.checking.exception() is not None:
+                return True  # settle() raises it
+            self.item, self.checking = self.checking.result(), None
+            self._unpack()
+        assert self.tar is not None
         return ((self.feeder is None or self.feeder.done()) and self.tar.poll() is not None
                 and (self.dec is None or self.dec.poll() is not None))
 
@@ -134,6 +154,9 @@ class _Extraction:
         """Put the finished extraction in place, or raise what went wrong."""
         pkg, work = self.item.package, self.work
         try:
+            if self.checking is not None:
+                self.checking.result()  # raises what the check found (a changed archive)
+            assert self.tar is not None
             fed = None if self.feeder is None else self.feeder.exception()
             if fed is not None or (self.dec is not None and self.dec.returncode) or self.tar.returncode:
                 self.errors.seek(0)
@@ -158,6 +181,8 @@ class _Extraction:
             shutil.rmtree(work, ignore_errors=True)
 
     def abandon(self) -> None:
+        if self.checking is not None:
+            self.checking.exception()  # a hash running on a worker: let it end
         for proc in (self.dec, self.tar):
             if proc is not None and proc.poll() is None:
                 proc.kill()

@@ -82,21 +82,52 @@ class PreparedArchives:
                 self._pending = pool.submit(cache.fetch_all, root, [p for p in packages if id(p) in trusted],
                                             jobs=checkers, on_done=on_checked)
                 pool.shutdown(wait=False)
-            fetched = iter(cache.fetch_all(root, [p for p in packages if id(p) not in trusted], jobs=jobs, on_done=on_done))
+            self._deferred: dict[int, CachedArchive | None] = {}  # hashed by the extraction that reads them
+            fetched = iter(cache.fetch_all(root, [p for p in packages if id(p) not in trusted], jobs=jobs, on_done=on_done,
+                                           defer=self._extracted_cold(root) if self.preloaded is not None else None))
         except BaseException:
             if self._pending is not None:
                 self._pending.cancel()
             self.close()
             raise
         self.archives = [trusted.get(id(p)) or next(fetched) for p in packages]
+        self._deferred.update({id(a.package): None for a in self.archives if not a.verified and id(a.package) not in trusted})
         self._root, self._platform = root, platform
+
+    def _extracted_cold(self, root: Path) -> Callable[[LockedPackage], bool]:
+        """Which archives ``link/extract.py`` will extract (so they need not be hashed first)."""
+        import shutil
+
+        from envlock.create import cache
+        from envlock.create.link import extract
+        from envlock.create.link.rattler_cache import entry_of
+
+        pkgs_cache, has_tar = cache.pkgs_dir(root), shutil.which("tar") is not None
+        return lambda p: (has_tar and bool(p.sha256) and p.filename.endswith(extract.FORMATS)
+                          and not os.path.lexists(entry_of(pkgs_cache, p)))
 
     def verified(self, item: CachedArchive) -> CachedArchive:
         """``item`` once its archive's check is done, for when something must read the archive
         after all; raises what the check found."""
-        if item.verified or self._pending is None:
+        if item.verified:
+            return item
+        if id(item.package) in self._deferred:
+            return self.check_deferred(item)
+        if self._pending is None:
             return item
         return {id(a.package): a for a in self._pending.result()}[id(item.package)]
+
+    def check_deferred(self, item: CachedArchive) -> CachedArchive:
+        """Hash an archive whose check was left to its extraction (once; from any thread)."""
+        from dataclasses import replace
+
+        from envlock.create import cache
+
+        done = self._deferred.get(id(item.package))
+        if done is None:
+            path, _ = cache.ensure_archive(self._root, item.package)
+            done = self._deferred[id(item.package)] = replace(item, path=path, verified=True)
+        return done
 
     def plan_ahead(self) -> None:
         """After rattler extracted and linked every package (a cold create): work out and cache
@@ -121,9 +152,13 @@ class PreparedArchives:
             self.preloaded = preload([a.package for a in self.archives], self._root, self._platform)
 
     def wait_checks(self) -> None:
-        """Raise what a background archive check found (a tampered or missing archive)."""
+        """Raise what a background archive check found (a tampered or missing archive); an
+        archive left to its extraction and not hashed by it is hashed now."""
         if self._pending is not None:
             self._pending.result()
+        for item in self.archives:
+            if id(item.package) in self._deferred:
+                self.check_deferred(item)
 
     @property
     def scan(self) -> subprocess.Popen | None:

@@ -105,8 +105,8 @@ def extract_cold_archives(prepared: PreparedArchives, pkgs_cache: Path) -> int:
     todo = extract.to_extract(prepared.archives, pkgs_cache)
     if not todo or os.environ.get(LINKER_ENV) == "rattler":
         return 0
-    todo = [prepared.verified(a) for a in todo]  # nothing reads an archive before its check is done
-    if not extract.extract_all(todo, pkgs_cache):
+    # nothing reads an archive before its check is done: the extraction hashes what was left to it
+    if not extract.extract_all(todo, pkgs_cache, check=prepared.verified):
         return 0
     for item in todo:
         entry = entry_of(pkgs_cache, item.package)
