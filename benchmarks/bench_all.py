@@ -45,9 +45,11 @@ def commands(args: argparse.Namespace) -> list[tuple[str, list[str]]]:
     if "conda" in args.only:
         for _ in range(1 if q else args.runs):
             out.append(("conda", [py, str(HERE / "bench_create.py"), "--archive-format", "conda", "--keep",
+                                  "--workdir", str(HERE / "results" / "work-conda"),
                                   "--envlock-from-here", "--repeat", "1" if q else "3", *scale, *drop]))
     if "bz2" in args.only:
         out.append(("bz2", [py, str(HERE / "bench_create.py"), "--archive-format", "tar.bz2", "--no-nepenthe", "--keep",
+                            "--workdir", str(HERE / "results" / "work-bz2"),
                             "--envlock-from-here", "--scale", "0.2" if q else "0.8", "--repeat", "1" if q else "3",
                             "--no-restore", *drop]))
     if "scale" in args.only:
