@@ -15,9 +15,10 @@ side by side: they would time each other) and prints one table of times and rati
                                     rattler.solve
 
 Run:  python benchmarks/bench_all.py [--only headline,conda,bz2,scale,lock] [--runs 3]
-                                     [--drop-caches] [--quick]
+                                     [--drop-caches] [--quick] [--results STEP=FILE ...]
 --quick: fewer rounds and smaller sizes, to check that everything runs (figures not for the
-README).  Each benchmark writes its own results file; this one writes
+README); --results STEP=FILE (repeatable, in order): take that step's figures from a results
+file an earlier run wrote instead of running it (to redo the table).  Each benchmark writes its own results file; this one writes
 benchmarks/results/all-<time>.json (the table and the paths of those files) and .md.
 """
 
@@ -92,7 +93,6 @@ def headline_rows(doc: dict) -> list[dict]:
         goal, bound = goals.get((r["measurement"], r["vs"]), ("", None))
         rows.append(_row(f"TF 2.21 pip-route: {r['measurement']}", r["seconds"], f"{r['vs']} {r['ref_seconds']:.3f} s",
                          r["ratio"], goal, None if bound is None else r["ratio"] <= bound))
-    rows.append(_row("TF 2.21 pip-route: no-op create", med["envlock_noop"]))
     rows.append(_row("TF 2.21 pip-route: check", med["envlock_check"], goal="< 0.5 s", met=med["envlock_check"] < 0.5))
     return rows
 
@@ -123,8 +123,9 @@ def scale_rows(doc: dict) -> list[dict]:
         ratios = size.get("ratios", {})
         for col, ref, key in (("envlock_warm", "cp_al", "warm / cp -al"), ("envlock_cold", "tar_sequential", "cold / tar -x")):
             if col in med:
+                against = {"cp_al": "cp -al", "tar_sequential": "sequential tar -x"}[ref]
                 rows.append(_row(f"scale {files:,} files: {col.replace('envlock_', '')} create", med[col],
-                                 f"{ref.replace('_', ' ')} {med[ref]:.3f} s", ratios.get(key)))
+                                 f"{against} {med[ref]:.3f} s", ratios.get(key)))
     for goal, met in doc.get("goals_met", {}).items():
         rows.append(_row(f"scale: {goal}", None, goal="", met=met))
     return rows
@@ -157,6 +158,8 @@ def main() -> int:
     ap.add_argument("--runs", type=int, default=3, help="runs of the conda-only benchmark (the nepenthe goal: 3 of 3)")
     ap.add_argument("--drop-caches", action="store_true", help="passed on: empty the kernel's caches before each timed step (root)")
     ap.add_argument("--quick", action="store_true", help="small sizes, one round: checks that everything runs")
+    ap.add_argument("--results", action="append", default=[], metavar="STEP=FILE",
+                    help="use an earlier results file for STEP instead of running it (repeatable)")
     args = ap.parse_args()
     args.only = [s for s in args.only.split(",") if s]
     if unknown := set(args.only) - set(STEPS):
@@ -165,8 +168,14 @@ def main() -> int:
     rows: list[dict] = []
     files: dict[str, list[str]] = {}
     conda_run = 0
+    given: dict[str, list[Path]] = {}
+    for item in args.results:
+        step, _, name = item.partition("=")
+        if step not in STEPS or not name:
+            ap.error(f"--results {item}: expected STEP=FILE with STEP one of {', '.join(STEPS)}")
+        given.setdefault(step, []).append(Path(name))
     for step, cmd in commands(args):
-        path = run_one(cmd)
+        path = given[step].pop(0) if given.get(step) else run_one(cmd)
         files.setdefault(step, []).append(str(path))
         doc = json.loads(path.read_text())
         if step == "headline":

@@ -259,7 +259,9 @@ def main() -> int:
                   f"update x{b['update'] / a['update']:.2f}, bare solve x{b['bare'] / a['bare']:.2f}")
     out = HERE / "results"
     out.mkdir(exist_ok=True)
-    (out / f"lock-scale-{time.strftime('%Y%m%d-%H%M%S')}.json").write_text(json.dumps(rows, indent=2))
+    path = out / f"lock-scale-{time.strftime('%Y%m%d-%H%M%S')}.json"
+    path.write_text(json.dumps(rows, indent=2))
+    print(f"results: {path}")
     return 0
 
 
