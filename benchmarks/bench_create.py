@@ -45,6 +45,7 @@ import statistics
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
@@ -303,6 +304,23 @@ def nepenthe_lock(exe: Path, work: Path, channel: Path, names: list[str]) -> Pat
 
 # --- main -------------------------------------------------------------------------------
 
+def timed_cp_al(prefix: Path, copy: Path, settle: Callable[[], None]) -> float:
+    """``cp -al`` of the environment (the limit of a warm create), from a settled disk."""
+    rm(copy)
+    settle()
+    dt, _ = run(["cp", "-al", str(prefix), str(copy)])
+    rm(copy)
+    return dt
+
+
+def timed_tar(channel: Path, dest: Path, settle: Callable[[], None]) -> float:
+    """Every archive extracted one after another (the yardstick of a cold create)."""
+    settle()
+    dt = sequential_tar(channel, dest)
+    rm(dest)
+    return dt
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--scale", type=float, default=1.0, help="1.0 = 150 packages, 30,000 files, 1.5 GB unpacked")
@@ -387,17 +405,10 @@ def main() -> int:
     copy = work / "envs" / "copy"
 
     def cp_al() -> float:
-        rm(copy)
-        settle()
-        dt, _ = run(["cp", "-al", str(prefix), str(copy)])
-        rm(copy)
-        return dt
+        return timed_cp_al(prefix, copy, settle)
 
     def tar_seq() -> float:
-        settle()
-        dt = sequential_tar(channel, work / "envs" / "tar")
-        rm(work / "envs" / "tar")
-        return dt
+        return timed_tar(channel, work / "envs" / "tar", settle)
 
     n_cold = n_warm = None  # the nepenthe steps, when nepenthe is available
     nep_version = None

@@ -45,7 +45,8 @@ from bench_create import (
     envlock_exe,
     rm,
     run,
-    sequential_tar,
+    timed_cp_al,
+    timed_tar,
     tree_stats,
     write_project,
 )
@@ -128,17 +129,10 @@ def measure_size(root: Path, target_files: int, args: argparse.Namespace, envloc
         return dt
 
     def cp_al() -> float:
-        rm(copy)
-        settle()
-        dt, _ = run(["cp", "-al", str(prefix), str(copy)])
-        rm(copy)
-        return dt
+        return timed_cp_al(prefix, copy, settle)
 
     def tar_sequential() -> float:
-        settle()
-        dt = sequential_tar(channel, tar_dest)
-        rm(tar_dest)
-        return dt
+        return timed_tar(channel, tar_dest, settle)
 
     steps = [("envlock_cold", cold), ("envlock_warm", warm), ("cp_al", cp_al), ("tar_sequential", tar_sequential)]
     t0 = time.perf_counter()
