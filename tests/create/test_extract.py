@@ -62,7 +62,7 @@ def test_extraction_equals_rattlers_and_is_taken_as_its_own(tmp_path: Path, fmt:
     pkgs = tmp_path / "pkgs"
     item = archive_item(channel, tmp_path, fmt)
     assert extract.to_extract([item], pkgs) == [item]
-    assert extract.extract_all([item], pkgs) == 1
+    assert extract.extract_all([item], pkgs) == [item]
     entry = entry_of(pkgs, item.package)
     ps.extract(item.path, tmp_path / "by-rattler")
     assert files_of(entry) == files_of(tmp_path / "by-rattler")  # contents, modes, symlinks, mtimes
@@ -161,3 +161,19 @@ def test_archive_left_to_its_extraction_is_still_hashed_before_the_swap(tmp_path
     with PreparedArchives(tmp_path / "cache", [item.package], "linux-64", jobs=2) as prepared:
         prepared.wait_checks()
         assert prepared.verified(prepared.archives[0]).verified
+
+
+def test_without_a_bzip2_decoder_only_the_conda_archives_are_extracted(tmp_path: Path, monkeypatch) -> None:
+    """A ``.tar.bz2`` with no decoder on the machine is left to rattler: it is not among those
+    returned as extracted (whose records the caller then reads from the extraction)."""
+    bz2 = build_channel(tmp_path / "bz2", [spec("tar.bz2")])
+    conda = build_channel(tmp_path / "conda", [dataclasses.replace(spec("conda"), name="czpkg")])
+    bz2_item = archive_item(bz2, tmp_path)
+    path = conda / "linux-64" / dataclasses.replace(spec("conda"), name="czpkg").filename
+    conda_item = CachedArchive(dataclasses.replace(bz2_item.package, name="czpkg", url=path.as_uri(),
+                                                   sha256=hashlib.sha256(path.read_bytes()).hexdigest()),
+                               path, tmp_path / "cz.json", False, path.stat().st_size)
+    monkeypatch.setattr(extract, "decoder", lambda threads: None)
+    pkgs = tmp_path / "pkgs"
+    assert extract.extract_all([bz2_item, conda_item], pkgs) == [conda_item]
+    assert not os.path.lexists(entry_of(pkgs, bz2_item.package)) and rattler_has_package(conda_item.package, pkgs)

@@ -30,6 +30,7 @@ from envlock.core.errors import EnvlockError
 from envlock.core.files import write_atomic
 from envlock.create.cache import CachedArchive
 from envlock.create.link.rattler_cache import entry_of, entry_stamp_path
+from envlock.lockfile import LockedPackage
 
 REVISION = 1  # what rattler writes for a first extraction (big-endian u64 before the sha256)
 FORMATS = (".tar.bz2", ".conda")
@@ -50,18 +51,20 @@ def decoder(threads: int) -> list[str] | None:
     return None
 
 
+def extractable(pkg: LockedPackage, pkgs_cache: Path) -> bool:
+    """A package with a sha256, in a format extracted here, that rattler's cache does not hold
+    at all (an entry that is there, valid or not, is rattler's to judge)."""
+    return bool(pkg.sha256) and pkg.filename.endswith(FORMATS) and not os.path.lexists(entry_of(pkgs_cache, pkg))
+
+
 def to_extract(archives: Sequence[CachedArchive], pkgs_cache: Path) -> list[CachedArchive]:
-    """The archives with a sha256 whose package rattler's cache does not hold at all (an entry
-    that is there, valid or not, is rattler's to judge)."""
-    return [a for a in archives if a.package.filename.endswith(FORMATS) and a.package.sha256
-            and not os.path.lexists(entry_of(pkgs_cache, a.package))]
+    return [a for a in archives if extractable(a.package, pkgs_cache)]
 
 
 def extract_all(archives: Sequence[CachedArchive], pkgs_cache: Path, *, jobs: int | None = None,
-                check: Callable[[CachedArchive], CachedArchive] | None = None,
-                on_extracted: Callable[[CachedArchive], None] | None = None) -> int:
-    """Extract ``archives`` (see ``to_extract``) into ``pkgs_cache``; returns how many were
-    (0 without ``tar``: rattler extracts them; a ``.tar.bz2`` without a bzip2 decoder is left to
+                check: Callable[[CachedArchive], CachedArchive] | None = None) -> list[CachedArchive]:
+    """Extract ``archives`` (see ``to_extract``) into ``pkgs_cache``; returns those now there
+    (none without ``tar``: rattler extracts them; a ``.tar.bz2`` without a bzip2 decoder is left to
     rattler too).  ``check``: verifies an archive not checked yet (hashes it), on a worker
     thread right before it is unpacked — the disk read that the unpacking then finds in the page
     cache.  Every process is started from this thread, so it dies with this process."""
@@ -71,12 +74,13 @@ def extract_all(archives: Sequence[CachedArchive], pkgs_cache: Path, *, jobs: in
     bz2 = decoder(max(1, cores // jobs))
     todo = [a for a in archives if bz2 is not None or not a.package.filename.endswith(".tar.bz2")]
     if not todo or tar is None:
-        return 0
+        return []
     staging = pkgs_cache / ".extracting"
     staging.mkdir(parents=True, exist_ok=True)
     _prune(staging)
     waiting = sorted(todo, key=lambda a: a.size, reverse=True)
     running: list[_Extraction] = []
+    extracted: list[CachedArchive] = []
     feeders = ThreadPoolExecutor(max_workers=jobs)
     try:
         while waiting or running:
@@ -89,13 +93,12 @@ def extract_all(archives: Sequence[CachedArchive], pkgs_cache: Path, *, jobs: in
             for x in done:
                 running.remove(x)
                 x.settle()
-                if on_extracted:
-                    on_extracted(x.item)
+                extracted.append(x.item)
     finally:
         for x in running:
             x.abandon()
         feeders.shutdown(wait=True)
-    return len(todo)
+    return extracted
 
 
 class _Extraction:

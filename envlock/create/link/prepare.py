@@ -100,11 +100,9 @@ class PreparedArchives:
 
         from envlock.create import cache
         from envlock.create.link import extract
-        from envlock.create.link.rattler_cache import entry_of
 
         pkgs_cache, has_tar = cache.pkgs_dir(root), shutil.which("tar") is not None
-        return lambda p: (has_tar and bool(p.sha256) and p.filename.endswith(extract.FORMATS)
-                          and not os.path.lexists(entry_of(pkgs_cache, p)))
+        return lambda p: has_tar and extract.extractable(p, pkgs_cache)
 
     def verified(self, item: CachedArchive) -> CachedArchive:
         """``item`` once its archive's check is done, for when something must read the archive

@@ -13,6 +13,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from envlock.core.errors import EnvlockError, InputError
+from envlock.core.files import write_atomic
 from envlock.create.cache import CachedArchive, expected_hash
 from envlock.create.link.prepare import LINKER_ENV, PreparedArchives
 from envlock.create.link.rattler_cache import (
@@ -37,10 +38,7 @@ async def _record_fields(item: CachedArchive) -> dict:
 
         raw = await (await PackageArchive.from_path(item.path)).read_file("info/index.json")
     if raw is None:
-        data = json.loads((await rattler.RepoDataRecord.from_package_archive(item.path)).to_json())
-        for k in ("url", "channel", "fn"):
-            data.pop(k, None)
-        return data
+        return _without_location(json.loads((await rattler.RepoDataRecord.from_package_archive(item.path)).to_json()))
     raw_path = item.index_json.with_name(item.index_json.name + f".{os.getpid()}.raw")
     try:
         raw_path.write_bytes(bytes(raw))
@@ -54,8 +52,12 @@ def record_from_index_json(item: CachedArchive, index_json: Path) -> dict:
     extraction of the verified archive) with the lock's size and hashes."""
     import rattler
 
-    data = json.loads(rattler.PackageRecord.from_index_json(
-        index_json, size=item.size, sha256=item.package.sha256 or None, md5=item.package.md5 or None).to_json())
+    return _without_location(json.loads(rattler.PackageRecord.from_index_json(
+        index_json, size=item.size, sha256=item.package.sha256 or None, md5=item.package.md5 or None).to_json()))
+
+
+def _without_location(data: dict) -> dict:
+    """A record keeps what the package is, not where this run found it."""
     for k in ("url", "channel", "fn"):
         data.pop(k, None)
     return data
@@ -63,9 +65,7 @@ def record_from_index_json(item: CachedArchive, index_json: Path) -> dict:
 
 def save_record(item: CachedArchive, data: dict) -> None:
     """Keep the record beside the archive (the fast linker's plans start from it)."""
-    tmp = item.index_json.with_name(item.index_json.name + f".{os.getpid()}.tmp")
-    tmp.write_text(json.dumps(data))
-    tmp.replace(item.index_json)
+    write_atomic(item.index_json, json.dumps(data))
 
 
 async def _index_record(item: CachedArchive, pkgs_cache: Path):  # noqa: ANN202 - rattler.RepoDataRecord
@@ -106,16 +106,16 @@ def extract_cold_archives(prepared: PreparedArchives, pkgs_cache: Path) -> int:
     if not todo or os.environ.get(LINKER_ENV) == "rattler":
         return 0
     # nothing reads an archive before its check is done: the extraction hashes what was left to it
-    if not extract.extract_all(todo, pkgs_cache, check=prepared.verified):
-        return 0
-    for item in todo:
+    extracted = extract.extract_all(todo, pkgs_cache, check=prepared.verified)
+    for item in extracted:
         entry = entry_of(pkgs_cache, item.package)
         data = record_from_index_json(item, entry / "info" / "index.json")
         check_identity(item, str(data.get("name", "")).lower(), data.get("version", ""), data.get("build", ""))
         if not item.index_json.exists():
             save_record(item, data)
-    prepared.restart_preload()
-    return len(todo)
+    if extracted:
+        prepared.restart_preload()
+    return len(extracted)
 
 
 class _Reporter:
