@@ -67,3 +67,19 @@ def die_with_parent_now() -> None:
         prctl(_PR_SET_PDEATHSIG, int(signal.SIGKILL), 0, 0, 0)
         if os.getppid() != parent:
             os._exit(137)
+
+
+def is_gone(pid: int) -> bool:
+    """No process ``pid`` runs any more: none exists, or it is a zombie (killed, not yet reaped
+    by its parent), whose leftovers nothing will finish either."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except OSError:  # PermissionError: it exists, someone else's
+        return False
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            return f.read().rsplit(b")", 1)[1].split()[0] == b"Z"
+    except (OSError, IndexError):  # no /proc (not Linux): kill(0) said it exists
+        return False

@@ -311,11 +311,12 @@ def prune_partials(root: Path) -> None:
     base = _partial_dir(root)
     if not base.is_dir():
         return
+    from envlock.core.child import is_gone
+
     for part in base.glob("*.part-*"):
         try:
             pid = int(part.name.rsplit(".part-", 1)[1].split("-", 1)[0])
-            os.kill(pid, 0)
-        except ProcessLookupError:
-            part.unlink(missing_ok=True)
-        except (ValueError, PermissionError, OSError):
+        except ValueError:
             continue
+        if is_gone(pid):
+            part.unlink(missing_ok=True)

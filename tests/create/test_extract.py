@@ -91,12 +91,20 @@ def test_failed_extraction_leaves_nothing(tmp_path: Path, fmt: str) -> None:
 def test_leftovers_of_a_killed_run_are_removed(tmp_path: Path) -> None:
     channel = build_channel(tmp_path / "channel", [spec()])
     pkgs = tmp_path / "pkgs"
+    import subprocess
+    import time
+
+    killed = subprocess.Popen(["true"])  # exits at once and stays unreaped: a zombie, as a run killed
+    while Path(f"/proc/{killed.pid}/stat").read_bytes().rsplit(b")", 1)[1].split()[0] != b"Z":
+        time.sleep(0.01)  # before its parent noticed
     dead = pkgs / ".extracting" / "bzpkg-1.0-h0_0-999999999-abcd1234"  # no such process
+    zombie = pkgs / ".extracting" / f"bzpkg-1.0-h0_0-{killed.pid}-abcd1234"
     alive = pkgs / ".extracting" / f"bzpkg-1.0-h0_0-{os.getpid()}-abcd1234"  # a concurrent run's
-    for d in (dead, alive):
+    for d in (dead, zombie, alive):
         (d / "info").mkdir(parents=True)
     extract.extract_all([archive_item(channel, tmp_path)], pkgs)
-    assert not dead.exists() and alive.exists()
+    killed.wait()
+    assert not dead.exists() and not zombie.exists() and alive.exists()
 
 
 @pytest.fixture(scope="module")

@@ -25,7 +25,7 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
-from envlock.core.child import die_with_parent
+from envlock.core.child import die_with_parent, is_gone
 from envlock.core.errors import EnvlockError
 from envlock.core.files import write_atomic
 from envlock.create.cache import CachedArchive
@@ -220,8 +220,7 @@ def _prune(staging: Path) -> None:
     for leftover in staging.iterdir():
         try:
             pid = int(leftover.name.rsplit("-", 2)[1])
-            os.kill(pid, 0)
-        except ProcessLookupError:
-            shutil.rmtree(leftover, ignore_errors=True)
-        except (ValueError, IndexError, OSError):
+        except (ValueError, IndexError):
             continue
+        if is_gone(pid):
+            shutil.rmtree(leftover, ignore_errors=True)
